@@ -1,0 +1,119 @@
+"""The Typer application: global options, command registration and the one error handler."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from daglab._cli import clean, config, doctor, init
+from daglab._cli._context import LOG_LEVELS, CliState
+from daglab._version import __version__
+
+app = typer.Typer(
+    name="daglab",
+    help=(
+        "Scaffold, run and round-trip [bold]marimo notebooks[/] paired with [bold]Dagster[/]"
+        " assets and jobs."
+    ),
+    epilog=(
+        "[bold]Examples[/]\n\n"
+        "  daglab init                      add daglab to this Dagster project\n\n"
+        "  daglab init --bootstrap my_proj  start a new Dagster project\n\n"
+        "  daglab doctor                    check the environment\n\n"
+        "Exit codes: 0 ok, 2 usage, 3 environment, 4 run failed, 5 network, 6 auth,"
+        " 7 validation, 8 conflict."
+    ),
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"daglab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            help=f"Console log level ({', '.join(LOG_LEVELS)}); DEBUG also shows tracebacks."
+            " Accepted anywhere on the line.",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    state: CliState = ctx.ensure_object(CliState)
+    if log_level is not None:
+        state.set_log_level(log_level)
+
+
+init.register(app)
+config.register(app)
+doctor.register(app)
+clean.register(app)
+
+
+def _hoist_global_options(args: list[str]) -> list[str]:
+    """Let ``--log-level X`` appear after the command too, as users type it."""
+    hoisted: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        if arg == "--log-level" and index + 1 < len(args):
+            hoisted += [arg, args[index + 1]]
+            index += 2
+            continue
+        if arg.startswith("--log-level="):
+            hoisted.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return hoisted + rest
+
+
+def run(args: list[str]) -> int:
+    """Run the CLI for ``args``; return the exit code. Every error is reported here, once."""
+    from daglab._cli import _helpcache
+    from daglab._cli._errors import report
+
+    args = _hoist_global_options(args)
+    state = CliState(json_output="--json" in args)
+    command = typer.main.get_command(app)
+
+    def invoke() -> int:
+        import click
+
+        try:
+            command.main(args, prog_name="daglab", standalone_mode=False, obj=state)
+        except click.exceptions.Exit as exc:
+            return int(exc.exit_code or 0)
+        return 0
+
+    try:
+        if _helpcache.is_help_request(args):
+            return _helpcache.render_and_store(args, invoke)
+        return invoke()
+    except BaseException as exc:
+        return report(exc, state)
+    finally:
+        sys.stdout.flush()

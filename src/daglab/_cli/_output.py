@@ -1,0 +1,39 @@
+"""Formatters: Rich for people, JSON for programs. Commands hand results here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def console(*, stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    from daglab._logging import redact
+
+    sys.stdout.write(redact(json.dumps(data, indent=2, default=str)) + "\n")
+
+
+STATUS_STYLE = {
+    "ok": "[green]✓ ok[/]",
+    "warn": "[yellow]! warn[/]",
+    "fail": "[red]✗ fail[/]",
+    "skip": "[dim]- skip[/]",
+    "fixed": "[cyan]✓ fixed[/]",
+}
+
+ACTION_STYLE = {
+    "created": "[green]created[/]",
+    "overwritten": "[yellow]overwritten[/]",
+    "updated": "[cyan]updated[/]",
+    "unchanged": "[dim]unchanged[/]",
+    "skipped": "[yellow]skipped (exists; --force overwrites)[/]",
+}

@@ -1,0 +1,184 @@
+"""The typed, validated shape of daglab's configuration (section 3.1 of the specification)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator  # noqa: TID253
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+NotebookTemplate = Literal["default", "minimal", "ml"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class AuthType(str, Enum):
+    NONE = "none"
+    BEARER = "bearer"
+    BASIC = "basic"
+    CUSTOM = "custom"
+
+
+class AuthSettings(_Section):
+    type: AuthType = AuthType.NONE
+    #: Name of the environment variable that holds the token (never the token itself).
+    token_env: str = "DAGSTER_GRAPHQL_TOKEN"
+    header_name: str = "Authorization"
+
+
+class GraphQLSettings(_Section):
+    timeout: float = Field(30.0, gt=0, le=3600)
+    max_retries: int = Field(3, ge=0, le=20)
+
+
+class DagsterSettings(_Section):
+    host: str = "localhost"
+    port: int = Field(3000, ge=1, le=65535)
+    #: A full endpoint (e.g. a Dagster+ deployment URL); wins over host/port.
+    url: str | None = None
+    #: The webserver's ``--path-prefix``, if it runs under one.
+    path_prefix: str = ""
+    repository_name: str | None = None
+    repository_location_name: str | None = None
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    graphql: GraphQLSettings = Field(default_factory=GraphQLSettings)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL, e.g. http://localhost:3000")
+        return value.rstrip("/")
+
+    @field_validator("path_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        value = value.strip().strip("/")
+        return f"/{value}" if value else ""
+
+    @property
+    def base_url(self) -> str:
+        """The webserver's root URL: ``url`` when set, else host, port and path prefix."""
+        if self.url:
+            return self.url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{self.path_prefix}"
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.base_url}/graphql"
+
+
+class MarimoSettings(_Section):
+    port: int = Field(3010, ge=1, le=65535)
+    auto_save: bool = True
+
+
+class DefaultsSettings(_Section):
+    notebook_template: NotebookTemplate = "default"
+    attach_metadata_key: str = Field("exploration", min_length=1)
+    open_browser: bool = True
+    git_commit: bool = False
+    validate_config: bool = True
+    seed_data: bool = False
+
+
+class PerformanceSettings(_Section):
+    max_concurrent_runs: int = Field(3, ge=1, le=1000)
+    polling_interval: float = Field(2.0, gt=0, le=3600)
+    max_wait_time: float = Field(300.0, gt=0)
+
+
+class CloudStorageSettings(_Section):
+    provider: Literal["none", "s3", "gcs", "azure"] = "none"
+    bucket: str | None = None
+    prefix: str = "daglab-exports/"
+
+
+class ExportSettings(_Section):
+    retention_days: int = Field(30, ge=0)
+    compress: bool = True
+    cloud_storage: CloudStorageSettings = Field(default_factory=CloudStorageSettings)
+
+
+class LoggingSettings(_Section):
+    level: LogLevel = "INFO"
+    format: str = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+    file: str = ".daglab/daglab.log"
+    max_bytes: int = Field(10 * 1024 * 1024, ge=0)
+    backup_count: int = Field(5, ge=0)
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class TelemetrySettings(_Section):
+    enabled: bool = False
+    endpoint: str = "https://telemetry.daglab.io"
+    anonymous_id: str | None = None
+
+
+class SecuritySettings(_Section):
+    sandbox_mode: bool = False
+    allowed_operations: list[str] = Field(
+        default_factory=lambda: ["launchRun", "getRunStatus", "getRepositories"]
+    )
+
+
+class DaglabConfig(_Section):
+    """Everything ``daglab.yaml`` can hold; every field has a default."""
+
+    version: str = "1.0"
+    #: Relative to the project root; unset means "detected" (``<code package>/notebooks``).
+    notebooks_dir: str | None = None
+    auto_discover: bool = True
+    dagster: DagsterSettings = Field(default_factory=DagsterSettings)
+    marimo: MarimoSettings = Field(default_factory=MarimoSettings)
+    defaults: DefaultsSettings = Field(default_factory=DefaultsSettings)
+    performance: PerformanceSettings = Field(default_factory=PerformanceSettings)
+    export: ExportSettings = Field(default_factory=ExportSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> str:
+        text = str(value)
+        if text.split(".")[0] != "1":
+            raise ValueError(f"unsupported config version {text!r}; this daglab reads version 1")
+        return text
+
+
+def leaf_paths(model: type[BaseModel] = DaglabConfig, prefix: str = "") -> list[str]:
+    """Every dotted key path the model accepts, leaves only (``dagster.auth.type``…)."""
+    paths: list[str] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths += leaf_paths(annotation, f"{prefix}{name}.")
+        else:
+            paths.append(f"{prefix}{name}")
+    return paths
+
+
+def section_keys(path: tuple[str, ...]) -> list[str]:
+    """The keys valid at the nesting level named by ``path`` (for "did you mean")."""
+    model: type[BaseModel] = DaglabConfig
+    for name in path:
+        info = model.model_fields.get(name)
+        annotation = info.annotation if info else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)

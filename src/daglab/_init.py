@@ -1,0 +1,253 @@
+"""``daglab init``: add daglab to a Dagster project, or bootstrap a new one first.
+
+Idempotent: a second run reports every file as unchanged or skipped and changes nothing unless
+``force``. Every write is atomic and stays inside the project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from daglab import _manifest
+from daglab._errors import ConflictError, EnvironmentMissingError, UsageError
+from daglab._fs import Written, atomic_write, ensure_inside, make_dir, write_file
+from daglab._project import Project, find_project
+
+TaskRunner = Literal["none", "just", "make"]
+
+#: Task-runner targets for the commands daglab has; each new command adds its line here.
+TASKS: dict[str, tuple[str, str]] = {
+    "doctor": ("daglab doctor", "check the environment"),
+    "clean": ("daglab clean", "remove old exports and caches"),
+}
+TASKS_MARKER = "# --- daglab targets ---"
+
+
+@dataclass(frozen=True)
+class InitOptions:
+    path: Path
+    bootstrap: bool = False
+    template: str = "standard"
+    package_name: str | None = None
+    notebooks_dir: str | None = None
+    dagster_port: int = 3000
+    marimo_port: int = 3010
+    examples: bool = True
+    force: bool = False
+    tasks: TaskRunner = "none"
+
+
+@dataclass
+class InitResult:
+    project: Project
+    mode: Literal["existing", "bootstrap"]
+    notebooks_dir: Path
+    files: list[Written] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(item.action in ("created", "overwritten", "updated") for item in self.files)
+
+
+def gitignore_entries(notebooks_rel: str) -> list[str]:
+    return [
+        ".daglab/cache/",
+        ".daglab/daglab.log*",
+        ".daglab/last_ports.json",
+        f"{notebooks_rel}/*.html",
+        f"{notebooks_rel}/*.html.gz",
+        f"{notebooks_rel}/.ipynb_checkpoints/",
+        "__marimo__/",
+    ]
+
+
+def init_project(options: InitOptions) -> InitResult:
+    target = options.path.resolve()
+    if options.bootstrap:
+        files, project = _bootstrap(target, options)
+        mode: Literal["existing", "bootstrap"] = "bootstrap"
+    else:
+        if not target.is_dir():
+            raise EnvironmentMissingError(
+                f"{target} does not exist",
+                remediation=f"Create it, or run `daglab init --bootstrap {options.path}`.",
+            )
+        project = find_project(target)
+        if not project.is_dagster_project:
+            raise EnvironmentMissingError(
+                f"No Dagster project found at {target} (looked for pyproject.toml with"
+                " [tool.dg] or [tool.dagster], workspace.yaml, dagster.yaml, dg.toml)",
+                remediation="cd into your Dagster project, or create one with"
+                " `daglab init --bootstrap <folder>`.",
+            )
+        files, mode = [], "existing"
+    root = project.root
+    notebooks = _notebooks_dir(project, options.notebooks_dir)
+    files += _daglab_home(root, notebooks, options)
+    files.append(_daglab_yaml(project, notebooks, options))
+    files.append(_gitignore(root, project.relative(notebooks)))
+    if options.tasks != "none":
+        files.append(_task_file(root, options.tasks, options.force))
+    _manifest.record(root, files, generator="init", kind="config")
+    result = InitResult(project=project, mode=mode, notebooks_dir=notebooks, files=files)
+    result.next_steps = _next_steps(result, options)
+    return result
+
+
+def _bootstrap(target: Path, options: InitOptions) -> tuple[list[Written], Project]:
+    from daglab._scaffold.project import package_name_for, render_project
+
+    existing = find_project(target) if target.is_dir() else None
+    if (
+        existing is not None
+        and existing.is_dagster_project
+        and existing.root == target
+        and "bootstrap" not in {i.get("generator") for i in _manifest.generated(target).values()}
+        and not options.force
+    ):
+        raise ConflictError(
+            f"{target} is already a Dagster project ({', '.join(existing.markers)})",
+            remediation="Run `daglab init` without --bootstrap to add daglab to it.",
+        )
+    package = options.package_name or package_name_for(target.name)
+    if options.package_name:
+        package = package_name_for(options.package_name)
+    rendered = render_project(
+        package=package,
+        template=options.template,
+        project_name=target.name,
+        dagster_port=options.dagster_port,
+    )
+    target.mkdir(parents=True, exist_ok=True)
+    written = [
+        write_file(target, target / relative, content, force=options.force)
+        for relative, content in sorted(rendered.items())
+    ]
+    _manifest.record(target, written, generator="bootstrap", kind=f"project:{options.template}")
+    return written, find_project(target)
+
+
+def _notebooks_dir(project: Project, option: str | None) -> Path:
+    if option:
+        path = Path(option)
+        path = path if path.is_absolute() else project.root / path
+        ensure_inside(project.root, path)
+        return path
+    from daglab._config import load_config
+
+    return load_config(start=project.root, project=project).notebooks_dir
+
+
+def _daglab_home(root: Path, notebooks: Path, options: InitOptions) -> list[Written]:
+    files = [
+        make_dir(root, root / ".daglab"),
+        make_dir(root, root / ".daglab" / "cache"),
+        make_dir(root, root / ".daglab" / "templates"),
+        make_dir(root, notebooks),
+    ]
+    if options.examples:
+        from daglab._render import render
+
+        files.append(make_dir(root, notebooks / "examples"))
+        package = find_project(root).package or root.name
+        readme = render("init/notebooks_README.md.j2", package=package)
+        files.append(write_file(root, notebooks / "README.md", readme, force=options.force))
+    return files
+
+
+def _daglab_yaml(project: Project, notebooks: Path, options: InitOptions) -> Written:
+    from daglab._render import render
+
+    content = render(
+        "init/daglab.yaml.j2",
+        notebooks_dir=project.relative(notebooks),
+        dagster_port=options.dagster_port,
+        marimo_port=options.marimo_port,
+        repository_name=project.repository_name,
+        location_name=project.location_name or project.package or project.root.name,
+    )
+    return write_file(project.root, project.root / "daglab.yaml", content, force=options.force)
+
+
+def _gitignore(root: Path, notebooks_rel: str) -> Written:
+    """Append the entries that are missing; never rewrite the user's lines."""
+    path = root / ".gitignore"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    present = {line.strip() for line in text.splitlines()}
+    missing = [entry for entry in gitignore_entries(notebooks_rel) if entry not in present]
+    if not missing:
+        return Written(path, "unchanged")
+    prefix = text if not text or text.endswith("\n") else text + "\n"
+    block = "\n# daglab\n" if text else "# daglab\n"
+    atomic_write(path, prefix + block + "\n".join(missing) + "\n")
+    return Written(path, "updated" if text else "created")
+
+
+def _task_file(root: Path, runner: TaskRunner, force: bool) -> Written:
+    """Add daglab's targets to a justfile or Makefile, after the user's own."""
+    path = root / ("justfile" if runner == "just" else "Makefile")
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if TASKS_MARKER in text:
+        return Written(path, "unchanged")
+    lines = [TASKS_MARKER]
+    for name, (command, description) in TASKS.items():
+        if runner == "just":
+            lines += [f"# {description}", f"{name} *ARGS:", f"    {command} {{{{ARGS}}}}", ""]
+        else:
+            lines += [f"# {description}", f".PHONY: {name}", f"{name}:", f"\t{command} $(ARGS)", ""]
+    existing_targets = {line.split(":")[0].strip() for line in text.splitlines() if ":" in line}
+    clash = sorted(set(TASKS) & existing_targets)
+    if clash and not force:
+        raise ConflictError(
+            f"{path.name} already defines {', '.join(clash)}",
+            remediation="Rename those targets, or pass --force to add daglab's anyway.",
+        )
+    prefix = text if not text or text.endswith("\n") else text + "\n"
+    atomic_write(path, prefix + ("\n" if text else "") + "\n".join(lines))
+    return Written(path, "updated" if text else "created")
+
+
+def _next_steps(result: InitResult, options: InitOptions) -> list[str]:
+    project = result.project
+    rel = project.relative(result.notebooks_dir)
+    steps: list[str] = []
+    if result.mode == "bootstrap":
+        where = project.root
+        steps += [
+            f"cd {where}",
+            "pip install -e .            # make the code package importable",
+            "dagster dev                 # the Dagster UI on http://localhost:"
+            f"{options.dagster_port}",
+        ]
+    elif project.kind == "dg-project":
+        steps += ["dg check defs               # check the definitions load", "dg dev"]
+    else:
+        steps += ["dagster dev                 # start the Dagster UI"]
+    steps += [
+        "daglab doctor               # check the environment",
+        f"notebooks go in {rel}/",
+    ]
+    return steps
+
+
+def parse_ports(text: str) -> dict[str, int]:
+    """``"dagster=3001,marimo=3011"`` -> ``{"dagster": 3001, "marimo": 3011}``."""
+    ports: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        name = name.strip().lower()
+        if not sep or name not in ("dagster", "marimo"):
+            raise UsageError(
+                f"--ports: {part!r} is not dagster=<port> or marimo=<port>",
+                remediation="Example: --ports dagster=3001,marimo=3011",
+            )
+        if not value.strip().isdigit() or not 1 <= int(value) <= 65535:
+            raise UsageError(
+                f"--ports: {value!r} is not a port number (1-65535)",
+                remediation="Example: --ports dagster=3001,marimo=3011",
+            )
+        ports[name] = int(value)
+    return ports

@@ -1,0 +1,232 @@
+"""Find the project daglab works in: its root, its Dagster markers, its code package and location.
+
+daglab never creates a package named ``dagster``: it would shadow the library for any code run
+from the project root. Notebooks default to ``<code package>/notebooks``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+#: Dagster names the repository of a ``Definitions`` object this way.
+DEFAULT_REPOSITORY_NAME = "__repository__"
+
+MARKER_FILES = ("workspace.yaml", "workspace.yml", "dagster.yaml", "dg.toml", "daglab.yaml")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A folder that holds Dagster code (or will, after ``daglab init --bootstrap``)."""
+
+    root: Path
+    markers: tuple[str, ...] = ()
+    kind: str = "none"
+    package: str | None = None
+    package_dir: Path | None = None
+    location_name: str | None = None
+    git_root: Path | None = None
+    pyproject: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_dagster_project(self) -> bool:
+        return self.kind != "none"
+
+    @property
+    def repository_name(self) -> str:
+        return DEFAULT_REPOSITORY_NAME
+
+    @property
+    def daglab_dir(self) -> Path:
+        return self.root / ".daglab"
+
+    def default_notebooks_dir(self) -> Path:
+        """Where notebooks go when nothing is configured (see the module docstring)."""
+        if self.package_dir is not None:
+            return self.package_dir / "notebooks"
+        plain = self.root / "dagster"
+        if plain.is_dir() and not (plain / "__init__.py").exists():
+            return plain / "notebooks"
+        return self.root / "notebooks"
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the root when inside it, in POSIX form."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix() or "."
+        except ValueError:
+            return str(path)
+
+    def contains(self, path: Path) -> bool:
+        """True when ``path`` (symlinks resolved) lies inside the project root."""
+        try:
+            path.resolve().relative_to(self.root.resolve())
+        except ValueError:
+            return False
+        return True
+
+
+def find_git_root(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def read_pyproject(path: Path) -> dict[str, Any]:
+    """Parse ``pyproject.toml``; a malformed file is a configuration error naming the file."""
+    from daglab._errors import ConfigError
+
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not valid TOML: {exc}",
+            remediation=f"Fix the syntax of {path.name} at the position shown.",
+        ) from exc
+
+
+def _dagster_markers(folder: Path, pyproject: dict[str, Any]) -> list[str]:
+    markers = [name for name in MARKER_FILES if (folder / name).is_file()]
+    tool = pyproject.get("tool", {})
+    if "dg" in tool:
+        markers.insert(0, "pyproject.toml [tool.dg]")
+    if "dagster" in tool:
+        markers.insert(0, "pyproject.toml [tool.dagster]")
+    deps = " ".join(str(d) for d in pyproject.get("project", {}).get("dependencies", []))
+    if re.search(r"(^|\s|\")dagster\b", deps) and not any(
+        m.startswith("pyproject") for m in markers
+    ):
+        markers.append("pyproject.toml (depends on dagster)")
+    return markers
+
+
+def find_project(start: Path | None = None) -> Project:
+    """The closest folder at or above ``start`` (up to the git root) that carries a marker.
+
+    Without any marker the result is a ``kind="none"`` project rooted at ``start``.
+    """
+    start = (start or Path.cwd()).resolve()
+    git_root = find_git_root(start)
+    stop = git_root or Path(start.anchor)
+    for folder in (start, *start.parents):
+        pyproject = read_pyproject(folder / "pyproject.toml")
+        markers = _dagster_markers(folder, pyproject)
+        if markers:
+            return _describe(folder, markers, pyproject, git_root)
+        if folder == stop:
+            break
+    return Project(root=start, git_root=git_root)
+
+
+def _describe(
+    root: Path, markers: list[str], pyproject: dict[str, Any], git_root: Path | None
+) -> Project:
+    tool = pyproject.get("tool", {})
+    dg_project = tool.get("dg", {}).get("project", {})
+    dagster_tool = tool.get("dagster", {})
+    project_name = pyproject.get("project", {}).get("name")
+    package: str | None = None
+    location: str | None = None
+    package_dir: Path | None = None
+    kind = "none"
+
+    if tool.get("dg", {}).get("directory_type") == "workspace" or (root / "dg.toml").is_file():
+        kind = "dg-workspace"
+    if dg_project.get("root_module"):
+        kind = "dg-project"
+        package = str(dg_project["root_module"])
+        location = dg_project.get("code_location_name") or project_name or package
+    elif dagster_tool.get("module_name"):
+        kind = "dagster-project"
+        package = str(dagster_tool["module_name"]).split(".")[0]
+        location = dagster_tool.get("code_location_name") or str(dagster_tool["module_name"])
+    else:
+        found = _from_workspace_yaml(root)
+        if found is not None:
+            kind = "workspace"
+            package, location, package_dir = found
+        elif any(m != "daglab.yaml" for m in markers):
+            kind = "dagster-project" if any("pyproject" in m for m in markers) else "workspace"
+
+    if package == "dagster":
+        package = None  # the library itself, never a code package of ours
+    if package is not None and package_dir is None:
+        package_dir = _package_dir(root, package, dagster_tool.get("working_directory"))
+    if package is None and project_name:
+        guess = re.sub(r"[^0-9A-Za-z_]", "_", str(project_name)).lower()
+        if guess != "dagster":
+            package_dir = _package_dir(root, guess, None)
+            if package_dir is not None:
+                package = guess
+    return Project(
+        root=root,
+        markers=tuple(markers),
+        kind=kind,
+        package=package,
+        package_dir=package_dir,
+        location_name=location,
+        git_root=git_root,
+        pyproject=pyproject,
+    )
+
+
+def _package_dir(root: Path, package: str, working_directory: str | None) -> Path | None:
+    relative = Path(*package.split("."))
+    bases = [root / working_directory] if working_directory else []
+    bases += [root / "src", root]
+    for base in bases:
+        if (base / relative).is_dir():
+            return base / relative
+    return None
+
+
+def _from_workspace_yaml(root: Path) -> tuple[str | None, str | None, Path | None] | None:
+    """The first code location of ``workspace.yaml``: (package, location name, package dir)."""
+    import yaml  # defer for import performance
+
+    for name in ("workspace.yaml", "workspace.yml"):
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            return None
+        for entry in data.get("load_from") or []:
+            if not isinstance(entry, dict):
+                continue
+            for key in ("python_module", "python_package"):
+                spec = entry.get(key)
+                if isinstance(spec, str):
+                    spec = {"module_name": spec}
+                if isinstance(spec, dict):
+                    module = spec.get("module_name") or spec.get("package_name")
+                    if module:
+                        workdir = spec.get("working_directory")
+                        top = str(module).split(".")[0]
+                        return (
+                            top,
+                            spec.get("location_name") or str(module),
+                            _package_dir(root, top, workdir),
+                        )
+            spec = entry.get("python_file")
+            if isinstance(spec, str):
+                spec = {"relative_path": spec}
+            if isinstance(spec, dict) and spec.get("relative_path"):
+                file = (root / str(spec["relative_path"])).resolve()
+                location = spec.get("location_name") or file.stem
+                parent = file.parent
+                is_pkg = (parent / "__init__.py").exists() and parent.name != "dagster"
+                return (parent.name if is_pkg else None, location, parent)
+    return None

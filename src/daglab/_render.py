@@ -1,0 +1,60 @@
+"""The one Jinja environment daglab renders every template with.
+
+Values reach generated code as Python literals (the ``pyrepr`` filter), never as raw text, so a
+title or template variable cannot inject code into a generated file.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import jinja2
+
+TEMPLATES_PACKAGE = "daglab"
+
+
+def _pyrepr(value: Any) -> str:
+    """Render a value as a Python literal (strings, numbers, bools, None, lists, dicts)."""
+    return repr(value)
+
+
+def _tojson(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _tomlstr(value: Any) -> str:
+    """A TOML basic string (JSON string escaping is valid TOML)."""
+    return json.dumps(str(value))
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    import jinja2  # defer for import performance
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(TEMPLATES_PACKAGE, "_templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["pyrepr"] = _pyrepr
+    env.filters["tojson"] = _tojson
+    env.filters["tomlstr"] = _tomlstr
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """Render ``src/daglab/_templates/<template>`` with ``context``."""
+    import jinja2  # defer for import performance
+
+    from daglab._errors import TemplateError
+
+    try:
+        return environment().get_template(template).render(**context)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"Template {template!r} failed to render: {exc}") from exc
