@@ -102,8 +102,8 @@ def load_config(
 
     sources: list[Source] = []
     for kind, path, data in settings_cls.layers(cli):
-        if not data:
-            continue
+        if not data and kind in ("cli", "env"):
+            continue  # files count even when empty: they exist and were read
         if kind == "file" and path is not None and path.parent == start:
             label = "./daglab.yaml"
         elif kind == "file":

@@ -112,21 +112,25 @@ def _dagster_markers(folder: Path, pyproject: dict[str, Any]) -> list[str]:
 
 
 def find_project(start: Path | None = None) -> Project:
-    """The closest folder at or above ``start`` (up to the git root) that carries a marker.
+    """The closest folder at or above ``start`` (up to the git root) with a Dagster marker.
 
-    Without any marker the result is a ``kind="none"`` project rooted at ``start``.
+    A folder with only ``daglab.yaml`` counts when no Dagster marker is found; without any marker
+    the result is a ``kind="none"`` project rooted at ``start``.
     """
     start = (start or Path.cwd()).resolve()
     git_root = find_git_root(start)
     stop = git_root or Path(start.anchor)
+    fallback: Project | None = None
     for folder in (start, *start.parents):
         pyproject = read_pyproject(folder / "pyproject.toml")
         markers = _dagster_markers(folder, pyproject)
-        if markers:
+        if any(marker != "daglab.yaml" for marker in markers):
             return _describe(folder, markers, pyproject, git_root)
+        if markers and fallback is None:
+            fallback = _describe(folder, markers, pyproject, git_root)
         if folder == stop:
             break
-    return Project(root=start, git_root=git_root)
+    return fallback or Project(root=start, git_root=git_root)
 
 
 def _describe(

@@ -101,12 +101,12 @@ def run(args: list[str]) -> int:
     command = typer.main.get_command(app)
 
     def invoke() -> int:
-        import click
-
+        # Standalone mode lets Typer render its own usage errors (exit 2) and help; anything
+        # else raised by a command reaches `report` below.
         try:
-            command.main(args, prog_name="daglab", standalone_mode=False, obj=state)
-        except click.exceptions.Exit as exc:
-            return int(exc.exit_code or 0)
+            command.main(args, prog_name="daglab", standalone_mode=True, obj=state)
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         return 0
 
     try:

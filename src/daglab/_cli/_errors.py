@@ -12,20 +12,13 @@ from daglab._errors import DaglabError, ExitCode
 
 def report(exc: BaseException, state: CliState) -> int:
     """Print ``exc`` for a person (or as JSON with ``--json``) and return its exit code."""
-    import click
-
     from daglab._logging import get_logger, redact
 
     if isinstance(exc, SystemExit):
-        return int(exc.code) if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    if isinstance(exc, click.exceptions.Exit):
-        return int(exc.exit_code or 0)
-    if isinstance(exc, click.ClickException):
-        _show_click_error(exc)
-        return int(ExitCode.USAGE) if isinstance(exc, click.UsageError) else int(exc.exit_code)
-    if isinstance(exc, (KeyboardInterrupt, click.exceptions.Abort)):
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    if isinstance(exc, KeyboardInterrupt):
         sys.stderr.write("Interrupted.\n")
-        return int(ExitCode.UNEXPECTED)
+        return 130  # the shell's convention for Ctrl-C: it was an interrupt
 
     if isinstance(exc, DaglabError):
         error = exc
@@ -48,11 +41,3 @@ def report(exc: BaseException, state: CliState) -> int:
         console.print(f"[yellow]→[/] {redact(error.remediation)}", markup=True)
     return int(error.exit_code)
 
-
-def _show_click_error(exc: BaseException) -> None:
-    try:
-        from typer import rich_utils
-
-        rich_utils.rich_format_error(exc)  # type: ignore[arg-type]
-    except Exception:
-        exc.show()  # type: ignore[attr-defined]
