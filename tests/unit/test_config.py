@@ -222,7 +222,7 @@ def test_unknown_environment_key_suggests(
     git_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DAGLAB_DAGSTER__PROT", "3001")
-    with pytest.raises(ConfigError, match="did you mean 'dagster.port'"):
+    with pytest.raises(ConfigError, match=r"did you mean 'dagster\.port'"):
         load_config(start=git_project)
 
 
@@ -318,7 +318,7 @@ def test_merge_property_highest_layer_that_sets_a_key_wins(
     for key in PORT_KEYS:
         expected = next(
             (chosen[name][key] for name in LAYERS if key in chosen.get(name, {})),
-            getattr(getattr(defaults, key.split(".")[0]), "port"),
+            getattr(defaults, key.split(".")[0]).port,
         )
         section = getattr(loaded.config, key.split(".")[0])
         assert section.port == expected, (key, chosen)
