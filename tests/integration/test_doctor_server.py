@@ -1,0 +1,76 @@
+"""`daglab doctor` against the session's real `dagster dev`, and a token that never leaks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_dg_project, run_daglab
+from tests.dagster_server import DagsterServer
+
+pytestmark = pytest.mark.dagster
+
+TOKEN = "tok-4f1c9e-very-secret"
+
+
+def endpoint_env(server: DagsterServer) -> dict[str, str]:
+    return {"DAGLAB_DAGSTER__HOST": server.host, "DAGLAB_DAGSTER__PORT": str(server.port)}
+
+
+def test_doctor_reports_the_live_webserver(
+    dagster_server: DagsterServer, git_project: Path
+) -> None:
+    make_dg_project(git_project)
+    result = run_daglab("doctor", "--json", cwd=git_project, env=endpoint_env(dagster_server))
+    assert result.exit_code == 0, result
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    webserver = checks["webserver"]
+    assert webserver["status"] == "ok"
+    assert webserver["data"]["reachable"] is True
+    assert webserver["data"]["dagster_webserver_version"].startswith("1.")
+    graphql = checks["graphql"]
+    assert graphql["status"] == "ok"
+    assert graphql["data"]["version"] == webserver["data"]["dagster_version"]
+    assert graphql["data"]["median_ms"] > 0
+
+
+def test_doctor_with_a_wrong_path_prefix_fails(
+    dagster_server: DagsterServer, git_project: Path
+) -> None:
+    env = {**endpoint_env(dagster_server), "DAGLAB_DAGSTER__PATH_PREFIX": "/nope"}
+    result = run_daglab("doctor", "--json", cwd=git_project, env=env)
+    assert result.exit_code == 5, result
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["graphql"]["status"] == "fail"
+
+
+def test_token_never_reaches_terminal_or_log(
+    dagster_server: DagsterServer, git_project: Path
+) -> None:
+    make_dg_project(git_project)
+    (git_project / ".daglab").mkdir()
+    (git_project / "daglab.yaml").write_text(
+        "dagster:\n  auth:\n    type: bearer\n    token_env: MY_DAGSTER_CRED\n"
+    )
+    env = {**endpoint_env(dagster_server), "MY_DAGSTER_CRED": TOKEN}
+    result = run_daglab("--log-level", "DEBUG", "doctor", cwd=git_project, env=env)
+    assert result.exit_code == 0, result
+    log = (git_project / ".daglab" / "daglab.log").read_text()
+    assert "Bearer ***" in log  # the request was logged, with its header masked
+    assert "Bearer ***" in result.stderr
+    for text in (result.stdout, result.stderr, log):
+        assert TOKEN not in text
+    as_json = run_daglab("--log-level", "DEBUG", "doctor", "--json", cwd=git_project, env=env)
+    assert TOKEN not in as_json.stdout + as_json.stderr
+
+
+def test_missing_token_for_bearer_auth_is_exit_6(
+    dagster_server: DagsterServer, git_project: Path
+) -> None:
+    (git_project / "daglab.yaml").write_text("dagster:\n  auth:\n    type: bearer\n")
+    result = run_daglab("doctor", "--json", cwd=git_project, env=endpoint_env(dagster_server))
+    assert result.exit_code == 6, result
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert "DAGSTER_GRAPHQL_TOKEN" in checks["webserver_auth"]["remediation"]
