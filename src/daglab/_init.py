@@ -7,7 +7,7 @@ Idempotent: a second run reports every file as unchanged or skipped and changes 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from daglab import _manifest
@@ -66,8 +66,9 @@ def gitignore_entries(notebooks_rel: str) -> list[str]:
 
 def init_project(options: InitOptions) -> InitResult:
     target = options.path.resolve()
+    gitignore_base = ""
     if options.bootstrap:
-        files, project = _bootstrap(target, options)
+        files, project, gitignore_base = _bootstrap(target, options)
         mode: Literal["existing", "bootstrap"] = "bootstrap"
     else:
         if not target.is_dir():
@@ -86,18 +87,20 @@ def init_project(options: InitOptions) -> InitResult:
         files, mode = [], "existing"
     root = project.root
     notebooks = _notebooks_dir(project, options.notebooks_dir)
-    files += _daglab_home(root, notebooks, options)
-    files.append(_daglab_yaml(project, notebooks, options))
-    files.append(_gitignore(root, project.relative(notebooks)))
+    own = _daglab_home(root, notebooks, options)
+    own.append(_daglab_yaml(project, notebooks, options))
+    own.append(_gitignore(root, project.relative(notebooks), base=gitignore_base))
     if options.tasks != "none":
-        files.append(_task_file(root, options.tasks, options.force))
-    _manifest.record(root, files, generator="init", kind="config")
+        own.append(_task_file(root, options.tasks, options.force))
+    _manifest.record(root, own, generator="init", kind="config")
+    files += own
     result = InitResult(project=project, mode=mode, notebooks_dir=notebooks, files=files)
     result.next_steps = _next_steps(result, options)
     return result
 
 
-def _bootstrap(target: Path, options: InitOptions) -> tuple[list[Written], Project]:
+def _bootstrap(target: Path, options: InitOptions) -> tuple[list[Written], Project, str]:
+    """Write the project template; ``.gitignore`` is returned for `_gitignore` to complete."""
     from daglab._scaffold.project import package_name_for, render_project
 
     existing = find_project(target) if target.is_dir() else None
@@ -121,13 +124,14 @@ def _bootstrap(target: Path, options: InitOptions) -> tuple[list[Written], Proje
         project_name=target.name,
         dagster_port=options.dagster_port,
     )
+    gitignore = rendered.pop(PurePosixPath(".gitignore"), "")
     target.mkdir(parents=True, exist_ok=True)
     written = [
         write_file(target, target / relative, content, force=options.force)
         for relative, content in sorted(rendered.items())
     ]
     _manifest.record(target, written, generator="bootstrap", kind=f"project:{options.template}")
-    return written, find_project(target)
+    return written, find_project(target), gitignore
 
 
 def _notebooks_dir(project: Project, option: str | None) -> Path:
@@ -172,10 +176,14 @@ def _daglab_yaml(project: Project, notebooks: Path, options: InitOptions) -> Wri
     return write_file(project.root, project.root / "daglab.yaml", content, force=options.force)
 
 
-def _gitignore(root: Path, notebooks_rel: str) -> Written:
-    """Append the entries that are missing; never rewrite the user's lines."""
+def _gitignore(root: Path, notebooks_rel: str, *, base: str = "") -> Written:
+    """Append the entries that are missing; never rewrite the user's lines.
+
+    ``base`` is what a new file starts with (the project template's own entries).
+    """
     path = root / ".gitignore"
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    existed = path.is_file()
+    text = path.read_text(encoding="utf-8") if existed else base
     present = {line.strip() for line in text.splitlines()}
     missing = [entry for entry in gitignore_entries(notebooks_rel) if entry not in present]
     if not missing:
@@ -183,7 +191,7 @@ def _gitignore(root: Path, notebooks_rel: str) -> Written:
     prefix = text if not text or text.endswith("\n") else text + "\n"
     block = "\n# daglab\n" if text else "# daglab\n"
     atomic_write(path, prefix + block + "\n".join(missing) + "\n")
-    return Written(path, "updated" if text else "created")
+    return Written(path, "updated" if existed else "created")
 
 
 def _task_file(root: Path, runner: TaskRunner, force: bool) -> Written:

@@ -17,7 +17,21 @@ TEMPLATES_PACKAGE = "daglab"
 
 
 def _pyrepr(value: Any) -> str:
-    """Render a value as a Python literal (strings, numbers, bools, None, lists, dicts)."""
+    """Render a value as a Python literal, strings double-quoted as formatters prefer.
+
+    JSON string escapes are a subset of Python's, so ``json.dumps`` of a string is a valid
+    Python literal for any text, quotes, backslashes and newlines included.
+    """
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_pyrepr(item) for item in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(_pyrepr(item) for item in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{_pyrepr(k)}: {_pyrepr(v)}" for k, v in value.items())
+        return "{" + pairs + "}"
     return repr(value)
 
 

@@ -7,7 +7,7 @@ import sys
 import traceback
 
 from daglab._cli._context import CliState
-from daglab._errors import DaglabError, ExitCode
+from daglab._errors import DaglabError
 
 
 def report(exc: BaseException, state: CliState) -> int:
@@ -40,4 +40,3 @@ def report(exc: BaseException, state: CliState) -> int:
         console.print(f"[bold red]Error:[/] {redact(error.message)}", markup=True)
         console.print(f"[yellow]→[/] {redact(error.remediation)}", markup=True)
     return int(error.exit_code)
-

@@ -1,0 +1,1 @@
+"""Project and module templates (``daglab init --bootstrap``)."""

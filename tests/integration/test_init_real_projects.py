@@ -1,0 +1,81 @@
+"""`daglab init` as a real subprocess on projects Dagster's own tools make and load."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from daglab._scaffold.project import TEMPLATES
+from tests.conftest import run_daglab
+
+BIN = Path(sys.executable).parent
+
+
+def tool(name: str) -> str:
+    return str(BIN / name)
+
+
+def run(cmd: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cmd,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture
+def dagster_home(tmp_path: Path) -> Path:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return home
+
+
+@pytest.mark.slow
+def test_init_in_a_create_dagster_project(git_project: Path, dagster_home: Path) -> None:
+    made = run([tool("create-dagster"), "project", "analytics", "--no-uv-sync"], cwd=git_project)
+    assert made.returncode == 0, made.stderr
+    root = git_project / "analytics"
+    first = run_daglab("init", "--tasks", "just", cwd=root)
+    assert first.exit_code == 0, first
+    assert "dg-project" in first.stdout
+    assert (root / "src" / "analytics" / "notebooks").is_dir()
+    assert 'repository_location_name: "analytics"' in (root / "daglab.yaml").read_text()
+    assert "daglab doctor" in (root / "justfile").read_text()
+    second = run_daglab("init", "--json", cwd=root)
+    assert '"changed": false' in second.stdout
+    check = run([tool("dg"), "check", "defs"], cwd=root, DAGSTER_HOME=str(dagster_home))
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_bootstrapped_projects_load_in_dagster(
+    template: str, git_project: Path, dagster_home: Path
+) -> None:
+    result = run_daglab(
+        "init", "--bootstrap", f"{template}-proj", "--template", template, cwd=git_project
+    )
+    assert result.exit_code == 0, result
+    root = git_project / f"{template}-proj"
+    env = {"DAGSTER_HOME": str(dagster_home), "PYTHONPATH": str(root / "src")}
+    validate = run([tool("dagster"), "definitions", "validate"], cwd=root, **env)
+    assert validate.returncode == 0, validate.stdout + validate.stderr
+    assert "Validation successful" in validate.stdout + validate.stderr
+    check = run([tool("dg"), "check", "defs"], cwd=root, **env)
+    assert check.returncode == 0, check.stdout + check.stderr
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root, **env)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "2 passed" in tests.stdout
+    lint = run([tool("ruff"), "check", "--no-cache", "."], cwd=root)
+    assert lint.returncode == 0, lint.stdout
+    fmt = run([tool("ruff"), "format", "--check", "--no-cache", "."], cwd=root)
+    assert fmt.returncode == 0, fmt.stdout
