@@ -15,6 +15,7 @@ from typing import Any
 
 from daglab import _manifest
 from daglab._errors import ValidationError
+from daglab._logging import get_logger
 
 DAY = 86400.0
 EXPORT_SUFFIXES = (".html", ".html.gz")
@@ -136,6 +137,7 @@ def plan_clean(
 
 def execute(plan: CleanPlan) -> list[Item]:
     """Delete what ``plan`` lists; returns what was deleted."""
+    log = get_logger("clean")
     deleted = []
     for item in plan.items:
         path = item.path
@@ -147,5 +149,6 @@ def execute(plan: CleanPlan) -> list[Item]:
             shutil.rmtree(path)
         else:
             continue
+        log.info("deleted %s %s (%d bytes)", item.kind, plan.relative(path), item.size)
         deleted.append(item)
     return deleted

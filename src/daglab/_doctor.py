@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from daglab._errors import DaglabError, ExitCode
+from daglab._logging import get_logger
 
 Status = Literal["ok", "warn", "fail", "skip", "fixed"]
 MIN_PYTHON = (3, 10)
@@ -74,7 +75,13 @@ def run_doctor(options: DoctorOptions) -> DoctorReport:
         checks += check_project(loaded, fix=options.fix)
         checks += check_servers(loaded, timeout=options.timeout, environ=env)
         checks.append(check_telemetry(loaded))
-    return DoctorReport(checks)
+    report = DoctorReport(checks)
+    get_logger("doctor").info(
+        "doctor: %d check(s), critical failures: %s",
+        len(checks),
+        ", ".join(c.name for c in report.failed) or "none",
+    )
+    return report
 
 
 def check_python() -> Check:

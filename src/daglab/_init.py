@@ -13,6 +13,7 @@ from typing import Literal
 from daglab import _manifest
 from daglab._errors import ConflictError, EnvironmentMissingError, UsageError
 from daglab._fs import Written, atomic_write, ensure_inside, make_dir, write_file
+from daglab._logging import get_logger
 from daglab._project import Project, find_project
 
 TaskRunner = Literal["none", "just", "make"]
@@ -96,6 +97,10 @@ def init_project(options: InitOptions) -> InitResult:
     files += own
     result = InitResult(project=project, mode=mode, notebooks_dir=notebooks, files=files)
     result.next_steps = _next_steps(result, options)
+    changed = [project.relative(i.path) for i in files if i.action not in ("unchanged", "skipped")]
+    get_logger("init").info(
+        "init (%s) in %s: %d file(s) changed: %s", mode, root, len(changed), ", ".join(changed)
+    )
     return result
 
 

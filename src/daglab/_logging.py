@@ -54,6 +54,25 @@ def redact(text: str) -> str:
     return _PATTERNS[1].sub(lambda m: f"{m.group(1)}{MASK}", text)
 
 
+class ProjectFileHandler(RotatingFileHandler):
+    """A rotating log file that exists only in a project set up by ``daglab init``.
+
+    Records are dropped while the file's folder (``.daglab/``) is missing, so no command creates
+    it as a side effect; once ``init`` has made it, the same process starts writing.
+    """
+
+    def __init__(self, path: Path, *, max_bytes: int, backup_count: int) -> None:
+        super().__init__(
+            path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True
+        )
+        self.folder = path.parent
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is None and not self.folder.is_dir():
+            return
+        super().emit(record)
+
+
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
@@ -85,10 +104,7 @@ def setup_logging(
     logger.addHandler(console)
     levels = [logging.getLevelName(console_level.upper())]
     if file is not None:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(
-            file, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True
-        )
+        handler = ProjectFileHandler(file, max_bytes=max_bytes, backup_count=backup_count)
         handler.setLevel(file_level.upper())
         handler.setFormatter(RedactingFormatter(file_format))
         logger.addHandler(handler)

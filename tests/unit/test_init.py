@@ -16,7 +16,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes() if p.is_file() else b"<dir>"
         for p in sorted(root.rglob("*"))
-        if ".git" not in p.parts
+        if ".git" not in p.parts and not p.name.startswith("daglab.log")
     }
 
 
@@ -47,6 +47,8 @@ def test_existing_project(cli, git_project: Path) -> None:
     ):
         assert entry in ignored
     assert any("dg dev" in step for step in data["next_steps"])
+    log = (git_project / ".daglab" / "daglab.log").read_text()
+    assert "init (existing)" in log and "daglab.yaml" in log
 
 
 def test_second_run_changes_nothing(cli, git_project: Path) -> None:

@@ -48,6 +48,7 @@ def test_log_file_rotates_and_never_holds_a_secret(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     log_file = tmp_path / ".daglab" / "daglab.log"
+    log_file.parent.mkdir()
     register_secret("sk-live-0000")
     setup_logging(
         console_level="DEBUG", file=log_file, file_level="DEBUG", max_bytes=400, backup_count=2
@@ -68,3 +69,14 @@ def test_log_file_rotates_and_never_holds_a_secret(
     terminal = capsys.readouterr().err
     assert "sk-live-0000" not in terminal
     assert "token ***" in terminal
+
+
+def test_no_log_file_and_no_folder_outside_an_initialised_project(tmp_path: Path) -> None:
+    log_file = tmp_path / ".daglab" / "daglab.log"
+    setup_logging(console_level="ERROR", file=log_file, file_level="DEBUG")
+    get_logger("test").info("nothing to see")
+    assert not (tmp_path / ".daglab").exists()
+    (tmp_path / ".daglab").mkdir()
+    get_logger("test").info("now it is written")
+    logging.getLogger("daglab").handlers[-1].flush()
+    assert "now it is written" in log_file.read_text()

@@ -45,11 +45,9 @@ class CliState:
 
         self.loaded = load_config(start=start, overrides=overrides)
         cfg = self.loaded.config.logging
-        log_file = self.loaded.log_file()
-        has_home = self.loaded.project.daglab_dir.is_dir()
         setup_logging(
             console_level=self.log_level or "WARNING",
-            file=log_file if has_home and cfg.max_bytes >= 0 else None,
+            file=self.loaded.log_file(),
             file_level=min_level(cfg.level, self.log_level),
             file_format=cfg.format,
             max_bytes=cfg.max_bytes,
