@@ -115,6 +115,14 @@ def test_config_show_table_names_sources(cli, git_project: Path, monkeypatch) ->
     assert "default" in lines["export.retention_days"]
 
 
+def test_config_show_names_the_pyproject_table(cli, git_project: Path) -> None:
+    (git_project / "pyproject.toml").write_text(
+        '[tool.dagster]\nmodule_name = "x"\n[tool.daglab.marimo]\nport = 3997\n'
+    )
+    result: Result = cli("config", "show", cwd=git_project)
+    assert "[tool.daglab]" in result.stdout
+
+
 def test_config_show_json(cli, git_project: Path) -> None:
     (git_project / "daglab.yaml").write_text("dagster: {url: 'https://acme.dagster.cloud/prod'}\n")
     result: Result = cli("config", "show", "--json", cwd=git_project)

@@ -117,7 +117,9 @@ def test_conflicts_suggest_an_upgrade_or_downgrade() -> None:
 
 
 def test_table_output(cli, git_project: Path, free_ports: None) -> None:
+    make_dg_project(git_project)
     result: Result = cli("doctor", cwd=git_project)
     assert result.exit_code == 0, result
     assert "daglab doctor" in result.stdout
     assert "No critical problems" in result.stdout
+    assert "[tool.dg]" in result.stdout  # brackets are shown, not taken as markup

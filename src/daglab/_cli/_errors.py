@@ -12,6 +12,7 @@ from daglab._errors import DaglabError
 
 def report(exc: BaseException, state: CliState) -> int:
     """Print ``exc`` for a person (or as JSON with ``--json``) and return its exit code."""
+    from daglab._cli._output import safe
     from daglab._logging import get_logger, redact
 
     if isinstance(exc, SystemExit):
@@ -37,6 +38,6 @@ def report(exc: BaseException, state: CliState) -> int:
         console = Console(stderr=True, highlight=False, soft_wrap=True)
         if state.debug:
             sys.stderr.write(redact("".join(traceback.format_exception(exc))))
-        console.print(f"[bold red]Error:[/] {redact(error.message)}", markup=True)
-        console.print(f"[yellow]→[/] {redact(error.remediation)}", markup=True)
+        console.print(f"[bold red]Error:[/] {safe(error.message)}", markup=True)
+        console.print(f"[yellow]→[/] {safe(error.remediation)}", markup=True)
     return int(error.exit_code)

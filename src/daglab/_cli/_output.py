@@ -16,6 +16,15 @@ def console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False)
 
 
+def safe(value: object) -> str:
+    """Any text shown inside Rich markup: secrets masked, brackets taken literally."""
+    from rich.markup import escape
+
+    from daglab._logging import redact
+
+    return escape(redact(str(value)))
+
+
 def print_json(data: Any) -> None:
     from daglab._logging import redact
 

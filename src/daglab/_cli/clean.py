@@ -49,7 +49,7 @@ def clean(
     marimo's session caches. Never touches anything outside the project.
     """
     from daglab._clean import execute, plan_clean
-    from daglab._cli._output import console, print_json
+    from daglab._cli._output import console, print_json, safe
     from daglab._errors import EnvironmentMissingError, UsageError
 
     state: CliState = ctx.ensure_object(CliState)
@@ -70,9 +70,9 @@ def clean(
     out = console()
     if not json_output:
         for item in plan.items:
-            out.print(f"  {item.kind:<15} {plan.relative(item.path)}  ({item.size:,} bytes)")
+            out.print(f"  {item.kind:<15} {safe(plan.relative(item.path))}  ({item.size:,} bytes)")
         for path, reason in plan.kept:
-            out.print(f"  [dim]keep            {plan.relative(path)}  ({reason})[/]")
+            out.print(f"  [dim]keep            {safe(plan.relative(path))}  ({safe(reason)})[/]")
     if not plan.items or dry_run:
         if json_output:
             print_json(plan.to_dict(deleted=False))

@@ -38,7 +38,7 @@ def show(
     parent folders (to the git root), [cyan]\\[tool.daglab][/] in pyproject.toml,
     ~/.daglab/config.yaml, defaults.
     """
-    from daglab._cli._output import console, print_json
+    from daglab._cli._output import console, print_json, safe
     from daglab._config import flatten
 
     state: CliState = ctx.ensure_object(CliState)
@@ -61,17 +61,23 @@ def show(
         return
     from rich.table import Table
 
-    table = Table(title=f"daglab configuration for {loaded.project.root}", title_justify="left")
+    table = Table(
+        title=f"daglab configuration for {safe(loaded.project.root)}", title_justify="left"
+    )
     table.add_column("key", style="cyan", no_wrap=True)
     table.add_column("value")
     table.add_column("source", style="dim")
     for key, value in values.items():
         source = loaded.provenance[key]
-        shown = "[dim](detected)[/] " + str(loaded.notebooks_dir) if value is None else repr(value)
+        shown = (
+            "[dim](detected)[/] " + safe(loaded.notebooks_dir)
+            if value is None
+            else safe(repr(value))
+        )
         if key != "notebooks_dir" and value is None:
             shown = "[dim]null[/]"
         style = "" if source == "default" else "bold"
-        table.add_row(key, shown, f"[{style}]{source}[/]" if style else source)
+        table.add_row(key, shown, f"[{style}]{safe(source)}[/]" if style else safe(source))
     out = console()
     out.print(table)
     out.print(f"GraphQL endpoint: {loaded.config.dagster.graphql_url}")

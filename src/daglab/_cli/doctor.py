@@ -73,9 +73,8 @@ def doctor(
 def _render(report: object) -> None:
     from rich.table import Table
 
-    from daglab._cli._output import STATUS_STYLE, console
+    from daglab._cli._output import STATUS_STYLE, console, safe
     from daglab._doctor import DoctorReport
-    from daglab._logging import redact
 
     assert isinstance(report, DoctorReport)
     table = Table(title="daglab doctor", title_justify="left", show_lines=False)
@@ -83,9 +82,9 @@ def _render(report: object) -> None:
     table.add_column("status", no_wrap=True)
     table.add_column("details")
     for check in report.checks:
-        details = redact(check.summary)
+        details = safe(check.summary)
         if check.remediation and check.status in ("warn", "fail"):
-            details += f"\n[yellow]→ {redact(check.remediation)}[/]"
+            details += f"\n[yellow]→ {safe(check.remediation)}[/]"
         table.add_row(check.name, STATUS_STYLE[check.status], details)
     out = console()
     out.print(table)

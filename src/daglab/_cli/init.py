@@ -120,7 +120,7 @@ def init(
 
 
 def _render(result: object, json_output: bool) -> None:
-    from daglab._cli._output import ACTION_STYLE, console, print_json
+    from daglab._cli._output import ACTION_STYLE, console, print_json, safe
     from daglab._init import InitResult
 
     assert isinstance(result, InitResult)
@@ -145,11 +145,13 @@ def _render(result: object, json_output: bool) -> None:
         return
     out = console()
     title = "Bootstrapped a new Dagster project" if result.mode == "bootstrap" else "daglab set up"
-    out.print(f"[bold]{title}[/] in {project.root} ({project.kind}, package {project.package})")
+    out.print(
+        f"[bold]{title}[/] in {safe(project.root)} ({project.kind}, package {project.package})"
+    )
     for item in result.files:
-        out.print(f"  {ACTION_STYLE[item.action]:<12} {project.relative(item.path)}")
+        out.print(f"  {ACTION_STYLE[item.action]:<12} {safe(project.relative(item.path))}")
     if not result.changed:
         out.print("[dim]Nothing changed; pass --force to overwrite.[/]")
     out.print("\n[bold]Next steps[/]")
     for step in result.next_steps:
-        out.print(f"  {step}")
+        out.print(f"  {safe(step)}")
