@@ -60,63 +60,39 @@ def test_commands_that_run_no_user_code_do_not_import_dagster_or_marimo(
     assert "marimo" not in roots
 
 
+def help_text(args: list[str], cache: Path, **env: str) -> str:
+    """``python -m daglab ARGS`` with its help cache in ``cache``; returns stdout."""
+    return subprocess.run(
+        [sys.executable, "-m", "daglab", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XDG_CACHE_HOME": str(cache), **env},
+        check=True,
+    ).stdout
+
+
 def test_cached_help_is_identical_and_skips_typer(tmp_path: Path) -> None:
-    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
-    first = subprocess.run(
-        [sys.executable, "-m", "daglab", "doctor", "--help"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        check=True,
-    ).stdout
-    assert list((tmp_path / "cache" / "daglab" / "help").glob("*.txt"))
-    second = subprocess.run(
-        [sys.executable, "-m", "daglab", "doctor", "--help"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        check=True,
-    ).stdout
+    cache = tmp_path / "cache"
+    first = help_text(["doctor", "--help"], cache)
+    assert list((cache / "daglab" / "help").glob("*.txt"))
+    second = help_text(["doctor", "--help"], cache)
     assert first == second
     assert "--check-deps" in second
-    modules = imported_modules(["doctor", "--help"], tmp_path, env)
+    modules = imported_modules(["doctor", "--help"], tmp_path, {"XDG_CACHE_HOME": str(cache)})
     assert "typer" not in modules
     assert "rich" not in {m.split(".")[0] for m in modules}
 
 
 def test_help_cache_depends_on_terminal_width(tmp_path: Path) -> None:
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    narrow = subprocess.run(
-        [sys.executable, "-m", "daglab", "--help"],
-        capture_output=True,
-        text=True,
-        env={**env, "COLUMNS": "60"},
-        check=True,
-    ).stdout
-    wide = subprocess.run(
-        [sys.executable, "-m", "daglab", "--help"],
-        capture_output=True,
-        text=True,
-        env={**env, "COLUMNS": "150"},
-        check=True,
-    ).stdout
+    narrow = help_text(["--help"], tmp_path, COLUMNS="60")
+    wide = help_text(["--help"], tmp_path, COLUMNS="150")
     assert max(map(len, narrow.splitlines())) <= 60
     assert max(map(len, wide.splitlines())) > 60
 
 
 def test_a_corrupt_cache_entry_is_ignored(tmp_path: Path) -> None:
-    cache = tmp_path / "cache" / "daglab" / "help"
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    subprocess.run(
-        [sys.executable, "-m", "daglab", "--help"], env=env, capture_output=True, check=True
-    )
-    for entry in cache.glob("*.txt"):
+    help_text(["--help"], tmp_path)
+    for entry in (tmp_path / "daglab" / "help").glob("*.txt"):
         entry.write_text("garbage\nnot help")
-    out = subprocess.run(
-        [sys.executable, "-m", "daglab", "--help"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = help_text(["--help"], tmp_path)
     assert "Usage" in out and "garbage" not in out
