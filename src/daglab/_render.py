@@ -16,13 +16,25 @@ if TYPE_CHECKING:
 TEMPLATES_PACKAGE = "daglab"
 
 
+def _defined(value: Any) -> Any:
+    """Make a missing template variable fail as Jinja's StrictUndefined does, not as TypeError."""
+    import jinja2  # defer for import performance
+
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    return value
+
+
 def _pyrepr(value: Any) -> str:
-    """Render a value as a Python literal, strings double-quoted as formatters prefer.
+    """Render a value as a Python literal, quoted the way ruff and black format strings.
 
     JSON string escapes are a subset of Python's, so ``json.dumps`` of a string is a valid
     Python literal for any text, quotes, backslashes and newlines included.
     """
+    value = _defined(value)
     if isinstance(value, str):
+        if '"' in value and "'" not in value:
+            return repr(value)  # single quotes, as formatters choose to avoid escapes
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return "[" + ", ".join(_pyrepr(item) for item in value) + "]"
@@ -36,12 +48,12 @@ def _pyrepr(value: Any) -> str:
 
 
 def _tojson(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
+    return json.dumps(_defined(value), sort_keys=True)
 
 
 def _tomlstr(value: Any) -> str:
     """A TOML basic string (JSON string escaping is valid TOML)."""
-    return json.dumps(str(value))
+    return json.dumps(str(_defined(value)))
 
 
 @functools.cache

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daglab._scaffold.project import TEMPLATES
+from daglab._scaffold.project import TEMPLATES, starter_job
 from tests.conftest import run_daglab
 
 BIN = Path(sys.executable).parent
@@ -61,21 +61,47 @@ def test_init_in_a_create_dagster_project(git_project: Path, dagster_home: Path)
 def test_bootstrapped_projects_load_in_dagster(
     template: str, git_project: Path, dagster_home: Path
 ) -> None:
+    """Dagster's own tools, the project's own tests and ruff accept what --bootstrap writes.
+
+    The project is never pip-installed: `dagster definitions validate` gets ``PYTHONPATH=src``
+    (Dagster 1.13 imports ``[tool.dagster]`` modules from the current folder only), while
+    `dg check defs` finds ``src/`` itself and must not create a virtual environment.
+    """
+    folder = f'{template} "quoted" {{{{ braces }}}}'
     result = run_daglab(
-        "init", "--bootstrap", f"{template}-proj", "--template", template, cwd=git_project
+        "init",
+        "--bootstrap",
+        folder,
+        "--template",
+        template,
+        "--package-name",
+        f"{template}_proj",
+        cwd=git_project,
     )
     assert result.exit_code == 0, result
-    root = git_project / f"{template}-proj"
-    env = {"DAGSTER_HOME": str(dagster_home), "PYTHONPATH": str(root / "src")}
-    validate = run([tool("dagster"), "definitions", "validate"], cwd=root, **env)
+    root = git_project / folder
+    package = f"{template}_proj"
+    env = {"DAGSTER_HOME": str(dagster_home)}
+    validate = run([tool("dagster"), "definitions", "validate"], cwd=root, PYTHONPATH="src", **env)
     assert validate.returncode == 0, validate.stdout + validate.stderr
-    assert "Validation successful" in validate.stdout + validate.stderr
-    check = run([tool("dg"), "check", "defs"], cwd=root, **env)
+    assert (
+        f"Validation successful for code location {package}." in validate.stdout + validate.stderr
+    )
+    check = run([tool("dg"), "check", "defs", "--use-active-venv"], cwd=root, **env)
     assert check.returncode == 0, check.stdout + check.stderr
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root, **env)
+    assert "All definitions loaded successfully." in check.stdout
+    assert not (root / ".venv").exists()
+    tests = run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
+        cwd=root,
+        **env,
+    )
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "2 passed" in tests.stdout
     lint = run([tool("ruff"), "check", "--no-cache", "."], cwd=root)
     assert lint.returncode == 0, lint.stdout
     fmt = run([tool("ruff"), "format", "--check", "--no-cache", "."], cwd=root)
     assert fmt.returncode == 0, fmt.stdout
+    stray = [p.name for p in root.rglob(".tmp_dagster_home_*")]
+    assert stray == []
+    assert starter_job(template) in (root / "README.md").read_text()

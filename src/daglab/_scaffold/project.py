@@ -15,7 +15,8 @@ Dagster 1.13 reads only ``module_name``, ``modules`` and ``code_location_name`` 
 ``[tool.dagster]`` and always uses the current directory as the working directory
 (``dagster._core.workspace.load_target.get_target_from_toml_data``), so plain ``dagster dev``
 imports ``<package>`` only once the project is installed (``pip install -e .``) or ``src`` is on
-``PYTHONPATH``. ``dg`` needs neither: it points the working directory at ``src`` itself.
+``PYTHONPATH``. ``dg check defs`` needs neither: it points the working directory at ``src``
+itself (``dg list defs``, by contrast, imports the installed package).
 
 Templates live in ``daglab/_templates/project/<layer>/``; the ``_common`` layer is rendered first,
 then the template's own. In template paths ``__package__`` becomes the package name, a leading
