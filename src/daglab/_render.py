@@ -74,13 +74,13 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(template: str, **context: Any) -> str:
-    """Render ``src/daglab/_templates/<template>`` with ``context``."""
+def render(name: str, /, **context: Any) -> str:
+    """Render ``src/daglab/_templates/<name>`` with ``context``."""
     import jinja2  # defer for import performance
 
     from daglab._errors import TemplateError
 
     try:
-        return environment().get_template(template).render(**context)
+        return environment().get_template(name).render(**context)
     except jinja2.TemplateError as exc:
-        raise TemplateError(f"Template {template!r} failed to render: {exc}") from exc
+        raise TemplateError(f"Template {name!r} failed to render: {exc}") from exc

@@ -207,19 +207,11 @@ def render_project(
         "config_asset": spec.config_asset,
         "test_config": spec.test_config,
     }
-    import jinja2  # defer: jinja2 loads only when rendering
+    from daglab._render import render  # defer: jinja2 loads only when rendering
 
-    from daglab._errors import TemplateError
-    from daglab._render import environment
-
-    env = environment()
-    files: dict[PurePosixPath, str] = {}
-    for name, relative in _template_files(template, package):
-        try:
-            files[relative] = env.get_template(name).render(**context)
-        except jinja2.TemplateError as exc:
-            raise TemplateError(f"Template {name!r} failed to render: {exc}") from exc
-    return files
+    return {
+        relative: render(name, **context) for name, relative in _template_files(template, package)
+    }
 
 
 def _template_files(template: str, package: str) -> list[tuple[str, PurePosixPath]]:
