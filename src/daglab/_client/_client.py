@@ -1,0 +1,449 @@
+"""``DagsterClient``: every operation daglab performs against a Dagster webserver.
+
+One request path for all of them (``execute``): sandbox check, circuit breaker, retries with
+backoff and jitter for transient failures only, then classification of the answer onto daglab's
+exit codes. Mutations are retried only when the request provably never left this machine, so a
+launch is never duplicated by a retry.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from daglab._client._breaker import CircuitOpen, breaker_for
+from daglab._client._documents import OPERATIONS
+from daglab._client._models import (
+    ASSET_JOB,
+    IN_FLIGHT_STATUSES,
+    ConfigProblem,
+    Discovery,
+    JobRef,
+    Run,
+    StepFailure,
+)
+from daglab._client._transport import HttpxTransport, Transport, TransportError
+from daglab._errors import (
+    AuthenticationError,
+    ConnectivityError,
+    DaglabError,
+    ValidationError,
+)
+from daglab._logging import get_logger
+
+if TYPE_CHECKING:
+    from daglab._config import LoadedConfig
+    from daglab._config_models import DagsterSettings
+
+TAG_PREFIX = "daglab/"
+NOT_FOUND = {"PipelineNotFoundError", "RepositoryNotFoundError", "RepositoryLocationNotFound"}
+INVALID = {"InvalidSubsetError", "RunConfigValidationInvalid", "InvalidStepError"}
+log = get_logger("client")
+
+
+class _Transient(Exception):
+    """A failure worth retrying: connection refused, timeout, 5xx without a GraphQL answer."""
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+class ServerError(DaglabError):
+    """Dagster answered with a Python error of its own."""
+
+    default_remediation = "See the webserver's log; the error above is Dagster's own."
+
+
+class DagsterClient:
+    """A client for one webserver endpoint (local, behind a path prefix, or Dagster+)."""
+
+    def __init__(
+        self,
+        settings: DagsterSettings,
+        *,
+        token: str | None = None,
+        sandbox: bool = False,
+        allowed_operations: Sequence[str] = (),
+        transport: Transport | None = None,
+        launched_by: str = "cli",
+    ) -> None:
+        from daglab._auth import auth_headers
+
+        self.settings = settings
+        self.base_url = settings.base_url
+        self.graphql_url = settings.graphql_url
+        self.headers = auth_headers(settings.auth, self.base_url, token=token)
+        self.sandbox = sandbox
+        self.allowed_operations = frozenset(allowed_operations)
+        self.launched_by = launched_by
+        self._transport = transport
+        self._breaker = breaker_for(self.graphql_url)
+
+    @classmethod
+    def from_config(
+        cls,
+        loaded: LoadedConfig,
+        *,
+        token: str | None = None,
+        sandbox: bool | None = None,
+        transport: Transport | None = None,
+        launched_by: str = "cli",
+    ) -> DagsterClient:
+        security = loaded.config.security
+        return cls(
+            loaded.config.dagster,
+            token=token,
+            sandbox=security.sandbox_mode if sandbox is None else sandbox,
+            allowed_operations=security.allowed_operations,
+            transport=transport,
+            launched_by=launched_by,
+        )
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    @property
+    def transport(self) -> Transport:
+        if self._transport is None:
+            self._transport = HttpxTransport()
+        return self._transport
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def __enter__(self) -> DagsterClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check_allowed(self, operation: str) -> None:
+        """The sandbox: mutations run only when listed in ``security.allowed_operations``."""
+        op = OPERATIONS[operation]
+        if self.sandbox and op.mutation and op.name not in self.allowed_operations:
+            raise AuthenticationError(
+                f"sandbox mode refuses {op.name}: it changes Dagster and is not in"
+                " security.allowed_operations",
+                remediation=f"Add {op.name} to security.allowed_operations, or run without"
+                " --sandbox / security.sandbox_mode.",
+            )
+
+    def execute(self, operation: str, variables: Mapping[str, Any] | None = None) -> Any:
+        """Send one document and return its ``data``; raise a classified daglab error."""
+        import stamina  # defer for import performance
+
+        self.check_allowed(operation)
+        op = OPERATIONS[operation]
+        payload = {"query": op.text, "variables": dict(variables or {})}
+        graphql = self.settings.graphql
+
+        def retryable(exc: Exception) -> bool:
+            return isinstance(exc, _Transient) and (not op.mutation or not exc.sent)
+
+        try:
+            for attempt in stamina.retry_context(
+                on=retryable,
+                attempts=graphql.max_retries + 1,
+                timeout=None,
+                wait_initial=0.2,
+                wait_max=5.0,
+                wait_jitter=0.5,
+            ):
+                with attempt:
+                    return self._send(operation, payload, graphql.timeout)
+        except _Transient as exc:
+            raise ConnectivityError(
+                f"cannot reach the Dagster webserver at {self.base_url}: {exc}",
+                remediation="Start it with `daglab dev` or `dagster dev`, or check"
+                " dagster.url / dagster.host / dagster.port.",
+            ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, operation: str, payload: dict[str, Any], timeout: float) -> Any:
+        try:
+            self._breaker.before_call()
+        except CircuitOpen as exc:
+            raise ConnectivityError(
+                f"{exc}", remediation="Start the webserver, then try again in a few seconds."
+            ) from exc
+        started = time.perf_counter()
+        try:
+            response = self.transport.post_json(
+                self.graphql_url, payload, headers=self.headers, timeout=timeout
+            )
+        except TransportError as exc:
+            self._breaker.record_failure()
+            log.debug("%s failed: %s", operation, exc)
+            raise _Transient(str(exc), sent=exc.sent) from exc
+        log.debug(
+            "%s -> HTTP %s in %.1f ms",
+            operation,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+        )
+        if response.status in (401, 403):
+            self._breaker.record_success()  # the server is up; our credentials are not
+            raise AuthenticationError(
+                f"{self.base_url} refused the credentials (HTTP {response.status})",
+                remediation="Check the token in the variable named by dagster.auth.token_env"
+                " (or --auth-token) and dagster.auth.type.",
+            )
+        body = response.body
+        if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
+            if response.status >= 500 or response.status in (429, 408):
+                self._breaker.record_failure()
+                raise _Transient(f"HTTP {response.status} from {self.graphql_url}", sent=True)
+            self._breaker.record_success()
+            raise ConnectivityError(
+                f"{self.graphql_url} did not answer like a Dagster GraphQL endpoint"
+                f" (HTTP {response.status}: {response.text[:200]!r})",
+                remediation="Check dagster.url and dagster.path_prefix.",
+            )
+        self._breaker.record_success()
+        if body.get("errors") and not body.get("data"):
+            messages = "; ".join(str(e.get("message", e)) for e in body["errors"])
+            raise ValidationError(
+                f"Dagster rejected the {OPERATIONS[operation].name} request: {messages}",
+                remediation="Check the names and values given; `daglab discover` lists them.",
+            )
+        return body.get("data") or {}
+
+    # -- results ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check(result: Mapping[str, Any], what: str) -> Mapping[str, Any]:
+        kind = result.get("__typename", "")
+        message = str(result.get("message") or kind)
+        if kind == "UnauthorizedError":
+            raise AuthenticationError(f"{what}: {message}")
+        if kind in NOT_FOUND or kind == "RunNotFoundError":
+            raise ValidationError(f"{what}: {message}")
+        if kind in INVALID and kind != "RunConfigValidationInvalid":
+            raise ValidationError(f"{what}: {message}")
+        if kind == "PythonError":
+            raise ServerError(f"{what}: Dagster raised an error: {message}")
+        return result
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def version(self) -> str:
+        return str(self.execute("version")["version"])
+
+    def discover(self) -> Discovery:
+        data = self.execute("discover")
+        workspace = data.get("workspaceOrError") or {}
+        if workspace.get("__typename") == "PythonError":
+            self._check(workspace, "workspace")
+        return Discovery.from_graphql(data)
+
+    def resolve_job(
+        self,
+        name: str,
+        *,
+        repository: str | None = None,
+        location: str | None = None,
+        discovery: Discovery | None = None,
+    ) -> JobRef:
+        """The one job called ``name``; repository and location are filled in when unique."""
+        if name == ASSET_JOB and repository and location:
+            return JobRef(name, repository, location)
+        discovery = discovery or self.discover()
+        matches = [
+            job.ref
+            for job in discovery.jobs
+            if job.name == name
+            and (repository is None or job.ref.repository == repository)
+            and (location is None or job.ref.location == location)
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            names = sorted({job.name for job in discovery.jobs})
+            close = difflib.get_close_matches(name, names, n=3)
+            hint = (
+                f"did you mean {', '.join(close)}?" if close else f"known jobs: {', '.join(names)}"
+            )
+            where = "".join(
+                f" in {label} {value}"
+                for label, value in (("repository", repository), ("location", location))
+                if value
+            )
+            raise ValidationError(
+                f"no job named {name!r}{where}; {hint}",
+                remediation="`daglab discover --filter jobs` lists every job.",
+            )
+        options = ", ".join(f"--location {m.location} --repo {m.repository}" for m in matches)
+        raise ValidationError(
+            f"job {name!r} exists in {len(matches)} places: {options}",
+            remediation="Pass --location and --repo to choose one.",
+        )
+
+    def asset_job_ref(self, asset_keys: Sequence[Sequence[str]], discovery: Discovery) -> JobRef:
+        """Dagster launches an asset selection through the implicit ``__ASSET_JOB``."""
+        wanted = {tuple(key) for key in asset_keys}
+        by_key = {asset.path: asset for asset in discovery.assets}
+        missing = sorted("/".join(k) for k in wanted if k not in by_key)
+        if missing:
+            known = sorted("/".join(p) for p in by_key)
+            close = difflib.get_close_matches(missing[0], known, n=3)
+            raise ValidationError(
+                f"unknown asset(s): {', '.join(missing)}"
+                + (f"; did you mean {', '.join(close)}?" if close else ""),
+                remediation="`daglab discover --filter assets` lists every asset key.",
+            )
+        places = {(by_key[k].location, by_key[k].repository) for k in wanted}
+        if len(places) != 1:
+            raise ValidationError(
+                "the selected assets live in more than one code location",
+                remediation="Launch one run per code location.",
+            )
+        location, repository = places.pop()
+        assert location is not None and repository is not None
+        return JobRef(ASSET_JOB, repository, location)
+
+    def validate_config(
+        self,
+        job: JobRef,
+        run_config: Mapping[str, Any],
+        asset_selection: Sequence[Sequence[str]] | None = None,
+    ) -> list[ConfigProblem]:
+        """Dagster's own validation of ``run_config`` for ``job``; launches nothing."""
+        selector: dict[str, Any] = job.pipeline_selector()
+        if asset_selection:
+            selector["assetSelection"] = [{"path": list(key)} for key in asset_selection]
+        data = self.execute(
+            "validate_config",
+            {"pipeline": selector, "runConfigData": dict(run_config), "mode": "default"},
+        )
+        result = self._check(data["isPipelineConfigValid"], f"job {job.name}")
+        return [
+            ConfigProblem(error["message"], error.get("reason"))
+            for error in result.get("errors") or []
+        ]
+
+    def launch(
+        self,
+        job: JobRef,
+        run_config: Mapping[str, Any] | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+        asset_selection: Sequence[Sequence[str]] | None = None,
+    ) -> Run:
+        """Submit a run; it carries ``daglab/*`` tags saying what launched it."""
+        selector: dict[str, Any] = job.selector()
+        if asset_selection:
+            selector["assetSelection"] = [{"path": list(key)} for key in asset_selection]
+        all_tags = {f"{TAG_PREFIX}launched-by": self.launched_by, **(tags or {})}
+        params = {
+            "selector": selector,
+            "runConfigData": dict(run_config or {}),
+            "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in all_tags.items()]},
+        }
+        data = self.execute("launch_run", {"executionParams": params})
+        result = self._check(data["launchRun"], f"launching {job.name}")
+        kind = result.get("__typename")
+        if kind == "RunConfigValidationInvalid":
+            problems = "; ".join(e["message"] for e in result.get("errors") or [])
+            raise ValidationError(
+                f"invalid run config for {job.name}: {problems}",
+                remediation="Fix the run config; `daglab run --validate-only` checks it.",
+            )
+        if kind != "LaunchRunSuccess":
+            raise ServerError(f"launching {job.name}: {result.get('message') or kind}")
+        run = result["run"]
+        return Run(
+            run["runId"],
+            run["status"],
+            run.get("jobName"),
+            tags=all_tags,
+            url=self.run_url(run["runId"]),
+        )
+
+    def run(self, run_id: str) -> Run:
+        data = self.execute("run", {"runId": run_id})
+        node = self._check(data["runOrError"], f"run {run_id}")
+        return Run.from_graphql(dict(node), self.run_url(run_id))
+
+    def run_url(self, run_id: str) -> str:
+        return f"{self.base_url}/runs/{run_id}"
+
+    def terminate(self, run_id: str) -> bool:
+        data = self.execute("terminate_run", {"runId": run_id})
+        result = data["terminateRun"]
+        if result.get("__typename") == "TerminateRunSuccess":
+            return True
+        self._check(result, f"terminating run {run_id}")
+        return False
+
+    def runs(
+        self,
+        *,
+        statuses: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Run]:
+        run_filter: dict[str, Any] = {}
+        if statuses:
+            run_filter["statuses"] = list(statuses)
+        if tags:
+            run_filter["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+        data = self.execute("runs", {"filter": run_filter or None, "limit": limit})
+        result = self._check(data["runsOrError"], "listing runs")
+        return [Run.from_graphql(node, self.run_url(node["runId"])) for node in result["results"]]
+
+    def runs_in_flight(self, tags: Mapping[str, str] | None = None) -> list[Run]:
+        return self.runs(statuses=IN_FLIGHT_STATUSES, tags=tags)
+
+    def failures(self, run_id: str) -> list[StepFailure]:
+        """Why a run failed: each failed step with its error (and the cause Dagster wraps)."""
+        data = self.execute("run_failure", {"runId": run_id})
+        result = self._check(data["logsForRun"], f"logs of run {run_id}")
+        found = []
+        for event in result.get("events") or []:
+            if event.get("__typename") == "ExecutionStepFailureEvent":
+                error = event.get("error") or {}
+                cause = error.get("cause") or {}
+                found.append(
+                    StepFailure(
+                        event.get("stepKey"),
+                        error.get("message", "").strip(),
+                        error.get("className"),
+                        (cause.get("message") or "").strip() or None,
+                    )
+                )
+        if not found:
+            found += [
+                StepFailure(None, str(e.get("message", "")).strip())
+                for e in result.get("events") or []
+                if e.get("__typename") == "RunFailureEvent"
+            ]
+        return found
+
+    def wait(
+        self,
+        run_id: str,
+        *,
+        timeout: float | None = None,
+        on_update: Callable[[Run, float], None] | None = None,
+        poll_initial: float = 0.1,
+        poll_max: float = 0.4,
+    ) -> Run:
+        """Poll until the run ends (or ``timeout``); capped backoff keeps the end lag small.
+
+        Returns the last state seen, finished or not.
+        """
+        started = time.monotonic()
+        interval = poll_initial
+        while True:
+            run = self.run(run_id)
+            elapsed = time.monotonic() - started
+            if on_update is not None:
+                on_update(run, elapsed)
+            if run.finished or (timeout is not None and elapsed >= timeout):
+                return run
+            pause = interval if timeout is None else min(interval, max(0.0, timeout - elapsed))
+            time.sleep(pause)
+            interval = min(interval * 1.5, poll_max)

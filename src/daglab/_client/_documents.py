@@ -1,0 +1,38 @@
+"""The GraphQL documents (``graphql/*.graphql``) and what the sandbox needs to know of them."""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One document: its file, its name in ``security.allowed_operations``, and its kind."""
+
+    file: str
+    name: str
+    mutation: bool = False
+
+    @property
+    def text(self) -> str:
+        return _read(self.file)
+
+
+OPERATIONS: dict[str, Operation] = {
+    "discover": Operation("discover.graphql", "getRepositories"),
+    "run": Operation("run.graphql", "getRunStatus"),
+    "runs": Operation("runs.graphql", "getRuns"),
+    "run_failure": Operation("run_failure.graphql", "getRunLogs"),
+    "validate_config": Operation("validate_config.graphql", "validateConfig"),
+    "version": Operation("version.graphql", "getVersion"),
+    "launch_run": Operation("launch_run.graphql", "launchRun", mutation=True),
+    "terminate_run": Operation("terminate_run.graphql", "terminateRun", mutation=True),
+}
+
+
+@functools.cache
+def _read(file: str) -> str:
+    folder = importlib.resources.files("daglab._client") / "graphql"
+    return (folder / file).read_text("utf-8")

@@ -1,0 +1,68 @@
+"""The HTTP seam: the only code that touches httpx, so another transport can replace it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class TransportError(Exception):
+    """The request did not get an HTTP answer. ``sent`` is False when it never left."""
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: Any  # the parsed JSON, or None when the body is not JSON
+    text: str
+
+
+class Transport(Protocol):
+    def post_json(
+        self, url: str, payload: dict[str, Any], *, headers: dict[str, str], timeout: float
+    ) -> Response: ...
+
+    def close(self) -> None: ...
+
+
+class HttpxTransport:
+    """POST JSON with httpx; the JSON body is parsed whatever the status code."""
+
+    def __init__(self) -> None:
+        import httpx  # defer for import performance
+
+        self._httpx = httpx
+        self._client = httpx.Client(follow_redirects=False)
+
+    def post_json(
+        self, url: str, payload: dict[str, Any], *, headers: dict[str, str], timeout: float
+    ) -> Response:
+        httpx = self._httpx
+        # The webserver wants exactly this content type; httpx would add nothing else either.
+        body = json.dumps(payload).encode()
+        try:
+            answer = self._client.post(
+                url,
+                content=body,
+                headers={"Content-Type": "application/json", **headers},
+                timeout=timeout,
+            )
+        except httpx.ConnectError as exc:
+            raise TransportError(f"cannot connect to {url}: {exc}", sent=False) from exc
+        except httpx.TimeoutException as exc:
+            raise TransportError(f"no answer from {url} within {timeout:g} s", sent=True) from exc
+        except httpx.HTTPError as exc:
+            raise TransportError(f"HTTP request to {url} failed: {exc}", sent=True) from exc
+        try:
+            parsed = answer.json()
+        except ValueError:
+            parsed = None
+        return Response(answer.status_code, parsed, answer.text)
+
+    def close(self) -> None:
+        self._client.close()
