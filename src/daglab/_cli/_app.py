@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from daglab._cli import clean, config, doctor, init
+from daglab._cli import clean, config, discover, doctor, init
+from daglab._cli import run as run_command
 from daglab._cli._context import LOG_LEVELS, CliState
 from daglab._version import __version__
 
@@ -66,6 +67,8 @@ def root(
 init.register(app)
 config.register(app)
 doctor.register(app)
+discover.register(app)
+run_command.register(app)
 clean.register(app)
 
 

@@ -43,6 +43,23 @@ INVALID = {"InvalidSubsetError", "RunConfigValidationInvalid", "InvalidStepError
 log = get_logger("client")
 
 
+def _log_retry(details: Any) -> None:
+    log.info("retry %d in %.2f s after: %s", details.retry_num, details.wait_for, details.caused_by)
+
+
+_retry_logging_installed = False
+
+
+def _install_retry_logging() -> None:
+    """Retries are reported through daglab's logger (redacted), not stamina's structlog."""
+    global _retry_logging_installed
+    if not _retry_logging_installed:
+        import stamina.instrumentation  # defer for import performance
+
+        stamina.instrumentation.set_on_retry_hooks([_log_retry])
+        _retry_logging_installed = True
+
+
 class _Transient(Exception):
     """A failure worth retrying: connection refused, timeout, 5xx without a GraphQL answer."""
 
@@ -135,6 +152,7 @@ class DagsterClient:
         """Send one document and return its ``data``; raise a classified daglab error."""
         import stamina  # defer for import performance
 
+        _install_retry_logging()
         self.check_allowed(operation)
         op = OPERATIONS[operation]
         payload = {"query": op.text, "variables": dict(variables or {})}

@@ -1,0 +1,57 @@
+"""Options every command that talks to Dagster shares, and the client they build."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from daglab._cli._context import CliState
+    from daglab._client import DagsterClient
+
+DagsterPort = Annotated[
+    int | None,
+    typer.Option(
+        "--dagster-port", help="Webserver port (overrides dagster.port).", show_default=False
+    ),
+]
+DagsterUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        help="Full webserver URL, e.g. https://acme.dagster.cloud/prod (overrides dagster.url).",
+        show_default=False,
+    ),
+]
+AuthToken = Annotated[
+    str | None,
+    typer.Option(
+        "--auth-token",
+        help="Token for the webserver; prefer the variable named by dagster.auth.token_env.",
+        show_default=False,
+    ),
+]
+
+
+def endpoint_overrides(port: int | None, url: str | None) -> dict[str, Any]:
+    return {"dagster.port": port, "dagster.url": url}
+
+
+def make_client(
+    state: CliState,
+    *,
+    port: int | None,
+    url: str | None,
+    token: str | None,
+    sandbox: bool | None = None,
+    launched_by: str = "cli",
+) -> DagsterClient:
+    from daglab._client import DagsterClient
+    from daglab._logging import register_secret
+
+    register_secret(token)
+    loaded = state.load(overrides=endpoint_overrides(port, url))
+    return DagsterClient.from_config(
+        loaded, token=token, sandbox=sandbox or None, launched_by=launched_by
+    )

@@ -1,0 +1,177 @@
+"""``daglab run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from daglab._cli._context import CliState
+from daglab._cli._endpoint import AuthToken, DagsterPort, DagsterUrl, make_client
+
+EXAMPLES = """[bold]Examples[/]
+
+  daglab run --job configurable_job --config-yaml '{ops: {multiply: {config: {multiplier: 2}}}}'
+
+  daglab run --asset-selection orders/raw_orders,orders/cleaned_orders
+
+  daglab run --asset-pattern 'orders/*' --no-wait --json
+
+  daglab run --job my_job --run-config run.yaml --validate-only
+
+  daglab run --job slow_job --timeout 60 --cancel-on-timeout"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run", epilog=EXAMPLES)(run)
+
+
+def run(
+    ctx: typer.Context,
+    job: Annotated[
+        str | None, typer.Option("--job", help="Job to run.", show_default=False)
+    ] = None,
+    repo: Annotated[
+        str | None,
+        typer.Option(
+            "--repo", help="Repository (default: found from the job).", show_default=False
+        ),
+    ] = None,
+    location: Annotated[
+        str | None,
+        typer.Option(
+            "--location", help="Code location (default: found from the job).", show_default=False
+        ),
+    ] = None,
+    asset_selection: Annotated[
+        str | None,
+        typer.Option(
+            "--asset-selection", help="Asset keys to materialize: a/b,c/d.", show_default=False
+        ),
+    ] = None,
+    asset_pattern: Annotated[
+        str | None,
+        typer.Option(
+            "--asset-pattern", help="Glob on asset keys, e.g. 'orders/*'.", show_default=False
+        ),
+    ] = None,
+    run_config: Annotated[
+        Path | None,
+        typer.Option("--run-config", help="Run config YAML file.", show_default=False),
+    ] = None,
+    config_yaml: Annotated[
+        str | None,
+        typer.Option("--config-yaml", help="Run config as inline YAML.", show_default=False),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="Run tag KEY=VALUE (repeatable).", show_default=False),
+    ] = None,
+    validate_only: Annotated[
+        bool, typer.Option("--validate-only", help="Validate the run config; launch nothing.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Wait for the run to finish.")
+    ] = True,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            help="Seconds to wait (default: performance.max_wait_time).",
+            min=0.1,
+            show_default=False,
+        ),
+    ] = None,
+    cancel_on_timeout: Annotated[
+        bool, typer.Option("--cancel-on-timeout", help="Cancel the run if the timeout passes.")
+    ] = False,
+    sandbox: Annotated[
+        bool,
+        typer.Option("--sandbox", help="Refuse mutations not in security.allowed_operations."),
+    ] = False,
+    dagster_port: DagsterPort = None,
+    url: DagsterUrl = None,
+    auth_token: AuthToken = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Launch a job or an asset selection in Dagster, and wait for it.
+
+    The run config is validated by Dagster first: invalid config exits 7 and creates no run.
+    A failed or canceled run exits 4, with the failing step and its error.
+    """
+    from daglab import _runs
+    from daglab._cli._output import console, print_json, safe
+
+    state: CliState = ctx.ensure_object(CliState)
+    config = _runs.parse_run_config(run_config, config_yaml)
+    tags = _runs.parse_tags(tag or [])
+    client = make_client(
+        state, port=dagster_port, url=url, token=auth_token, sandbox=sandbox or None
+    )
+    assert state.loaded is not None
+    performance = state.loaded.config.performance
+    out = console(stderr=True)
+    with client:
+        target = _runs.resolve_target(
+            client,
+            job=job,
+            repository=repo,
+            location=location,
+            asset_selection=asset_selection,
+            asset_pattern=asset_pattern,
+        )
+        _runs.validate(client, target, config)
+        if validate_only:
+            if json_output:
+                print_json({"valid": True, "target": target.label, "job": target.job.name})
+            else:
+                out.print(f"[green]✓[/] run config for {safe(target.label)} is valid")
+            return
+
+        def queued(position: int) -> None:
+            if not json_output:
+                out.print(f"waiting for a slot: position {position} in daglab's queue")
+
+        launched = _runs.launch(
+            client,
+            target,
+            config,
+            tags=tags,
+            max_concurrent=performance.max_concurrent_runs,
+            on_queue=queued,
+        )
+        if not json_output:
+            out.print(f"Launched {safe(target.label)}: {launched.url}", soft_wrap=True)
+        if not wait:
+            if json_output:
+                print_json(launched.to_dict())
+            return
+        limit = timeout if timeout is not None else performance.max_wait_time
+        if json_output:
+            outcome = _runs.finish(
+                client, launched, timeout=limit, cancel_on_timeout=cancel_on_timeout
+            )
+        else:
+            with out.status("starting…") as status:
+
+                def show(current: object, elapsed: float) -> None:
+                    status.update(f"{getattr(current, 'status', '?')} · {elapsed:.1f} s")
+
+                outcome = _runs.finish(
+                    client,
+                    launched,
+                    timeout=limit,
+                    cancel_on_timeout=cancel_on_timeout,
+                    on_update=show,
+                )
+    if json_output:
+        print_json(outcome.to_dict())
+    else:
+        run_ = outcome.run
+        style = "green" if outcome.succeeded else "red"
+        duration = f" in {run_.duration:.1f} s" if run_.duration is not None else ""
+        out.print(f"[{style}]{run_.status}[/]{duration}  {run_.url}", soft_wrap=True)
+        for failure in outcome.failures:
+            out.print(f"  [red]✗[/] {safe(failure.describe())}")
+    _runs.raise_for(outcome, timeout=limit)

@@ -1,0 +1,233 @@
+"""Launching runs: resolve the target, validate config, respect the concurrency bound, wait.
+
+Every run daglab launches carries ``daglab/*`` tags; the concurrency bound
+(``performance.max_concurrent_runs``) counts daglab's runs still in flight in Dagster itself, so
+it holds across processes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from daglab._client import DagsterClient, Discovery, JobRef, Run, StepFailure
+from daglab._errors import RunFailedError, UsageError, ValidationError
+
+LAUNCHED_BY = "daglab/launched-by"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to run: a job, or an asset selection launched through ``__ASSET_JOB``."""
+
+    job: JobRef
+    asset_selection: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.asset_selection:
+            return ", ".join("/".join(key) for key in self.asset_selection)
+        return self.job.name
+
+
+@dataclass
+class Outcome:
+    run: Run
+    timed_out: bool = False
+    canceled: bool = False
+    failures: list[StepFailure] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.run.status == "SUCCESS"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.run.to_dict(),
+            "timed_out": self.timed_out,
+            "canceled": self.canceled,
+            "failures": [f.__dict__ for f in self.failures],
+        }
+
+
+def parse_run_config(path: Path | None, text: str | None) -> dict[str, Any]:
+    """Run config from a YAML file or inline YAML; only plain YAML (no tags) is accepted."""
+    import yaml  # defer for import performance
+
+    if path is not None and text is not None:
+        raise UsageError("give --run-config or --config-yaml, not both")
+    if path is None and text is None:
+        return {}
+    source = str(path) if path is not None else "--config-yaml"
+    try:
+        raw = path.read_text(encoding="utf-8") if path is not None else str(text)
+    except OSError as exc:
+        raise ValidationError(f"{path}: cannot be read: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise ValidationError(
+            f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}",
+            remediation="Fix the YAML; run config is a mapping such as"
+            " {ops: {my_op: {config: {x: 1}}}}.",
+        ) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationError(f"{source}: run config must be a mapping, not {type(data).__name__}")
+    return data
+
+
+def parse_tags(values: Sequence[str]) -> dict[str, str]:
+    tags = {}
+    for value in values:
+        key, sep, tag_value = value.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(
+                f"--tag {value!r} is not KEY=VALUE", remediation="Example: --tag team=data"
+            )
+        tags[key.strip()] = tag_value.strip()
+    return tags
+
+
+def resolve_target(
+    client: DagsterClient,
+    *,
+    job: str | None,
+    repository: str | None,
+    location: str | None,
+    asset_selection: str | None,
+    asset_pattern: str | None,
+    discovery: Discovery | None = None,
+) -> Target:
+    chosen = [
+        flag
+        for flag, value in (
+            ("--job", job),
+            ("--asset-selection", asset_selection),
+            ("--asset-pattern", asset_pattern),
+        )
+        if value
+    ]
+    if len(chosen) != 1:
+        raise UsageError(
+            "give exactly one of --job, --asset-selection or --asset-pattern"
+            + (f" (got {', '.join(chosen)})" if chosen else ""),
+            remediation="Example: daglab run --job my_job, or --asset-selection a/b,c",
+        )
+    discovery = discovery or client.discover()
+    if job:
+        return Target(
+            client.resolve_job(job, repository=repository, location=location, discovery=discovery)
+        )
+    if asset_selection:
+        keys = [tuple(k.strip().split("/")) for k in asset_selection.split(",") if k.strip()]
+    else:
+        assert asset_pattern is not None
+        keys = [a.path for a in discovery.assets if fnmatch.fnmatchcase(a.key, asset_pattern)]
+        if not keys:
+            raise ValidationError(
+                f"--asset-pattern {asset_pattern!r} matches no asset",
+                remediation="`daglab discover --filter assets` lists the asset keys.",
+            )
+    candidates = [
+        a
+        for a in discovery.assets
+        if (location is None or a.location == location)
+        and (repository is None or a.repository == repository)
+    ]
+    scoped = Discovery(discovery.locations, discovery.jobs, candidates, discovery.groups)
+    return Target(client.asset_job_ref(keys, scoped), tuple(keys))
+
+
+def validate(client: DagsterClient, target: Target, run_config: Mapping[str, Any]) -> None:
+    problems = client.validate_config(target.job, run_config, target.asset_selection or None)
+    if problems:
+        raise ValidationError(
+            f"run config for {target.label} is invalid:\n"
+            + "\n".join(f"  - {p.message}" for p in problems),
+            remediation="Fix the run config; nothing was launched.",
+            problems=[p.message for p in problems],
+        )
+
+
+def daglab_runs_in_flight(client: DagsterClient) -> list[Run]:
+    return [r for r in client.runs_in_flight() if LAUNCHED_BY in r.tags]
+
+
+def wait_for_slot(
+    client: DagsterClient,
+    limit: int,
+    *,
+    on_queue: Callable[[int], None] | None = None,
+    poll: float = 0.5,
+) -> None:
+    """Block while ``limit`` of daglab's runs are in flight; report our queue position."""
+    while True:
+        busy = len(daglab_runs_in_flight(client))
+        if busy < limit:
+            return
+        if on_queue is not None:
+            on_queue(busy - limit + 1)
+        time.sleep(poll)
+
+
+def launch(
+    client: DagsterClient,
+    target: Target,
+    run_config: Mapping[str, Any],
+    *,
+    tags: Mapping[str, str] | None = None,
+    max_concurrent: int | None = None,
+    on_queue: Callable[[int], None] | None = None,
+) -> Run:
+    if max_concurrent is not None:
+        wait_for_slot(client, max_concurrent, on_queue=on_queue)
+    return client.launch(
+        target.job, run_config, tags=tags, asset_selection=target.asset_selection or None
+    )
+
+
+def finish(
+    client: DagsterClient,
+    run: Run,
+    *,
+    timeout: float | None,
+    cancel_on_timeout: bool,
+    on_update: Callable[[Run, float], None] | None = None,
+) -> Outcome:
+    """Wait for ``run``; cancel it on timeout when asked; collect failures."""
+    last = client.wait(run.run_id, timeout=timeout, on_update=on_update)
+    outcome = Outcome(last)
+    if not last.finished:
+        outcome.timed_out = True
+        if cancel_on_timeout:
+            client.terminate(run.run_id)
+            outcome.canceled = True
+            outcome.run = client.wait(run.run_id, timeout=30)
+    if outcome.run.status == "FAILURE":
+        outcome.failures = client.failures(run.run_id)
+    return outcome
+
+
+def raise_for(outcome: Outcome, *, timeout: float | None) -> None:
+    run = outcome.run
+    if outcome.succeeded:
+        return
+    if outcome.timed_out:
+        what = "was canceled" if outcome.canceled else f"is still {run.status} and keeps running"
+        raise RunFailedError(
+            f"run {run.run_id} did not finish within {timeout:g} s and {what}",
+            remediation=f"See {run.url}; raise --timeout to wait longer.",
+        )
+    detail = "; ".join(f.describe() for f in outcome.failures)
+    raise RunFailedError(
+        f"run {run.run_id} ended {run.status}" + (f": {detail}" if detail else ""),
+        remediation=f"See the run's logs at {run.url}",
+    )
