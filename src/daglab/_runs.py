@@ -225,9 +225,11 @@ def raise_for(outcome: Outcome, *, timeout: float | None) -> None:
         raise RunFailedError(
             f"run {run.run_id} did not finish within {timeout:g} s and {what}",
             remediation=f"See {run.url}; raise --timeout to wait longer.",
+            run=outcome.to_dict(),
         )
     detail = "; ".join(f.describe() for f in outcome.failures)
     raise RunFailedError(
         f"run {run.run_id} ended {run.status}" + (f": {detail}" if detail else ""),
         remediation=f"See the run's logs at {run.url}",
+        run=outcome.to_dict(),
     )

@@ -166,7 +166,9 @@ def run(
                     on_update=show,
                 )
     if json_output:
-        print_json(outcome.to_dict())
+        if outcome.succeeded:
+            print_json(outcome.to_dict())
+        # otherwise the error report below is the one JSON object, with the run in "details"
     else:
         run_ = outcome.run
         style = "green" if outcome.succeeded else "red"

@@ -1,0 +1,226 @@
+"""`daglab run` against the real `dagster dev`: every outcome, checked in Dagster's records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_daglab
+from tests.dagster_server import DagsterServer, graphql
+
+pytestmark = pytest.mark.dagster
+
+MULTIPLY = "{ops: {multiply: {config: {multiplier: 2}}}}"
+RUNS = "{ runsOrError { ... on Runs { results { runId jobName status tags { key value } } } } }"
+
+
+def env_for(server: DagsterServer) -> dict[str, str]:
+    return {"DAGLAB_DAGSTER__HOST": server.host, "DAGLAB_DAGSTER__PORT": str(server.port)}
+
+
+def dagster_runs(server: DagsterServer) -> dict[str, dict]:
+    results = graphql(server, RUNS)["data"]["runsOrError"]["results"]
+    return {r["runId"]: r for r in results}
+
+
+def daglab_run(server: DagsterServer, cwd: Path, *args: str):  # type: ignore[no-untyped-def]
+    return run_daglab("run", *args, cwd=cwd, env=env_for(server), timeout=300)
+
+
+def test_job_run_succeeds_and_is_tagged(dagster_server: DagsterServer, git_project: Path) -> None:
+    result = daglab_run(
+        dagster_server,
+        git_project,
+        "--job",
+        "configurable_job",
+        "--config-yaml",
+        MULTIPLY,
+        "--tag",
+        "team=data",
+        "--json",
+    )
+    assert result.exit_code == 0, result
+    outcome = json.loads(result.stdout)
+    assert outcome["status"] == "SUCCESS"
+    assert outcome["url"].endswith(f"/runs/{outcome['run_id']}")
+    recorded = dagster_runs(dagster_server)[outcome["run_id"]]
+    assert recorded["status"] == "SUCCESS"
+    tags = {t["key"]: t["value"] for t in recorded["tags"]}
+    assert tags["daglab/launched-by"] == "cli"
+    assert tags["team"] == "data"
+
+
+def test_run_config_from_a_file(dagster_server: DagsterServer, git_project: Path) -> None:
+    (git_project / "run.yaml").write_text("ops:\n  multiply:\n    config:\n      multiplier: 3\n")
+    result = daglab_run(
+        dagster_server, git_project, "--job", "configurable_job", "--run-config", "run.yaml"
+    )
+    assert result.exit_code == 0, result
+    assert "SUCCESS" in result.stderr
+    assert "/runs/" in result.stderr
+
+
+def test_asset_selection_and_pattern(dagster_server: DagsterServer, git_project: Path) -> None:
+    picked = daglab_run(
+        dagster_server,
+        git_project,
+        "--asset-selection",
+        "orders/raw_orders,orders/cleaned_orders",
+        "--json",
+    )
+    assert picked.exit_code == 0, picked
+    run = dagster_runs(dagster_server)[json.loads(picked.stdout)["run_id"]]
+    assert run["jobName"] == "__ASSET_JOB" and run["status"] == "SUCCESS"
+    pattern = daglab_run(dagster_server, git_project, "--asset-pattern", "orders/raw_*", "--json")
+    assert pattern.exit_code == 0, pattern
+    assert json.loads(pattern.stdout)["status"] == "SUCCESS"
+
+
+def test_failing_run_is_exit_4_with_the_error(
+    dagster_server: DagsterServer, git_project: Path
+) -> None:
+    result = daglab_run(dagster_server, git_project, "--job", "failing_job")
+    assert result.exit_code == 4, result
+    assert "failing_op" in result.stderr
+    assert "sample failure for daglab tests" in result.stderr
+    as_json = daglab_run(dagster_server, git_project, "--job", "failing_job", "--json")
+    report = json.loads(as_json.stdout)
+    assert report["exit_code"] == 4
+    assert report["details"]["run"]["status"] == "FAILURE"
+    assert report["details"]["run"]["failures"][0]["step"] == "failing_op"
+
+
+def test_invalid_config_is_exit_7_and_creates_no_run(
+    dagster_server: DagsterServer, git_project: Path
+) -> None:
+    before = set(dagster_runs(dagster_server))
+    result = daglab_run(
+        dagster_server,
+        git_project,
+        "--job",
+        "configurable_job",
+        "--config-yaml",
+        "{ops: {multiply: {config: {multiplier: nope}}}}",
+    )
+    assert result.exit_code == 7, result
+    assert "multiplier" in result.stderr
+    assert set(dagster_runs(dagster_server)) == before
+
+
+def test_validate_only_creates_no_run(dagster_server: DagsterServer, git_project: Path) -> None:
+    before = set(dagster_runs(dagster_server))
+    result = daglab_run(
+        dagster_server,
+        git_project,
+        "--job",
+        "configurable_job",
+        "--config-yaml",
+        MULTIPLY,
+        "--validate-only",
+        "--json",
+    )
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout)["valid"] is True
+    assert set(dagster_runs(dagster_server)) == before
+
+
+def test_no_wait_returns_at_once(dagster_server: DagsterServer, git_project: Path) -> None:
+    result = daglab_run(
+        dagster_server,
+        git_project,
+        "--job",
+        "slow_job",
+        "--no-wait",
+        "--json",
+        "--config-yaml",
+        "{ops: {sleep_op: {config: {seconds: 20}}}}",
+    )
+    assert result.exit_code == 0, result
+    run_id = json.loads(result.stdout)["run_id"]
+    assert dagster_runs(dagster_server)[run_id]["status"] in ("QUEUED", "STARTING", "STARTED")
+    graphql(
+        dagster_server,
+        "mutation($id: String!) { terminateRun(runId: $id) { __typename } }",
+        {"id": run_id},
+    )
+
+
+def test_timeout_without_and_with_cancel(dagster_server: DagsterServer, git_project: Path) -> None:
+    slow = "{ops: {sleep_op: {config: {seconds: 60}}}}"
+    kept = daglab_run(
+        dagster_server,
+        git_project,
+        "--job",
+        "slow_job",
+        "--config-yaml",
+        slow,
+        "--timeout",
+        "2",
+        "--json",
+    )
+    assert kept.exit_code == 4, kept
+    outcome = json.loads(kept.stdout)["details"]["run"]
+    assert outcome["timed_out"] and not outcome["canceled"]
+    assert dagster_runs(dagster_server)[outcome["run_id"]]["status"] != "CANCELED"
+    graphql(
+        dagster_server,
+        "mutation($id: String!) { terminateRun(runId: $id) { __typename } }",
+        {"id": outcome["run_id"]},
+    )
+
+    canceled = daglab_run(
+        dagster_server,
+        git_project,
+        "--job",
+        "slow_job",
+        "--config-yaml",
+        slow,
+        "--timeout",
+        "8",
+        "--cancel-on-timeout",
+        "--json",
+    )
+    assert canceled.exit_code == 4, canceled
+    outcome = json.loads(canceled.stdout)["details"]["run"]
+    assert outcome["canceled"] and outcome["status"] == "CANCELED", outcome
+    assert dagster_runs(dagster_server)[outcome["run_id"]]["status"] == "CANCELED"
+
+
+def test_sandbox_refuses_a_launch(dagster_server: DagsterServer, git_project: Path) -> None:
+    before = set(dagster_runs(dagster_server))
+    env = {**env_for(dagster_server), "DAGLAB_SECURITY__ALLOWED_OPERATIONS": '["getRunStatus"]'}
+    result = run_daglab(
+        "run",
+        "--job",
+        "configurable_job",
+        "--config-yaml",
+        MULTIPLY,
+        "--sandbox",
+        cwd=git_project,
+        env=env,
+    )
+    assert result.exit_code == 6, result
+    assert "sandbox" in result.stderr
+    assert set(dagster_runs(dagster_server)) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--job", "configurable_jb"], 7),
+        (["--job", "configurable_job", "--asset-pattern", "x"], 2),
+        ([], 2),
+        (["--asset-selection", "orders/nope"], 7),
+        (["--job", "configurable_job", "--config-yaml", "[1, 2]"], 7),
+        (["--job", "configurable_job", "--config-yaml", "{a: [unclosed"], 7),
+        (["--job", "configurable_job", "--run-config", "missing.yaml"], 7),
+    ],
+)
+def test_bad_input(
+    dagster_server: DagsterServer, git_project: Path, args: list[str], code: int
+) -> None:
+    result = daglab_run(dagster_server, git_project, *args)
+    assert result.exit_code == code, result
+    assert "→" in result.stderr
