@@ -40,6 +40,8 @@ def heavy_in(modules: set[str]) -> set[str]:
         ["init", "--help"],
         ["doctor", "--help"],
         ["config", "show", "--help"],
+        ["discover", "--help"],
+        ["run", "--help"],
         ["--version"],
     ],
     ids=" ".join,

@@ -12,7 +12,7 @@ import pytest
 import daglab
 from tests.conftest import Result
 
-COMMANDS = [["init"], ["doctor"], ["clean"], ["config"], ["config", "show"]]
+COMMANDS = [["init"], ["doctor"], ["clean"], ["config"], ["config", "show"], ["discover"], ["run"]]
 
 
 def test_version(cli, tmp_path: Path) -> None:
@@ -32,7 +32,7 @@ def test_python_dash_m(tmp_path: Path) -> None:
 def test_root_help_lists_every_command_and_examples(cli) -> None:
     result: Result = cli("--help")
     assert result.exit_code == 0, result
-    for name in ("init", "doctor", "clean", "config"):
+    for name in ("init", "doctor", "clean", "config", "discover", "run"):
         assert name in result.stdout
     assert "Examples" in result.stdout
     assert "Exit codes" in result.stdout
