@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from daglab._cli._context import CliState
+from daglab._cli._endpoint import AuthToken, DagsterPort, DagsterUrl, make_client
 
 config_app = typer.Typer(
     help="Inspect daglab's configuration.",
@@ -20,7 +22,15 @@ SHOW_EXAMPLES = """[bold]Examples[/]
 
   daglab config show --json | jq '.values["dagster.port"]'
 
-  DAGLAB_DAGSTER__PORT=3001 daglab config show"""
+  DAGLAB_DAGSTER__PORT=3001 daglab config show
+
+  daglab config show configs.py           the run configs a sweep file generates"""
+
+VALIDATE_EXAMPLES = """[bold]Examples[/]
+
+  daglab config validate configs.py --job train      every config checked by Dagster
+
+  daglab config validate configs.py --job train --json"""
 
 
 def register(app: typer.Typer) -> None:
@@ -30,18 +40,28 @@ def register(app: typer.Typer) -> None:
 @config_app.command("show", epilog=SHOW_EXAMPLES)
 def show(
     ctx: typer.Context,
+    sweep_file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A sweep file (CONFIG or config_gen()): print the run configs it yields.",
+            show_default=False,
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Print the effective configuration and, for every value, the source it came from.
 
     Sources, highest first: flags, [cyan]DAGLAB_*[/] variables, ./daglab.yaml, daglab.yaml in
     parent folders (to the git root), [cyan]\\[tool.daglab][/] in pyproject.toml,
-    ~/.daglab/config.yaml, defaults.
+    ~/.daglab/config.yaml, defaults. With a sweep file, print the run configs it generates.
     """
     from daglab._cli._output import console, print_json, safe
     from daglab._config import flatten
 
     state: CliState = ctx.ensure_object(CliState)
+    if sweep_file is not None:
+        _show_sweep(sweep_file, json_output)
+        return
     loaded = state.load()
     values = flatten(loaded.config)
     if json_output:
@@ -81,3 +101,59 @@ def show(
     out = console()
     out.print(table)
     out.print(f"GraphQL endpoint: {loaded.config.dagster.graphql_url}")
+
+
+def _show_sweep(path: Path, json_output: bool) -> None:
+    from daglab._cli._output import console, print_json, safe
+    from daglab._sweeps import load_sweep
+
+    sweep = load_sweep(path)
+    items = [{"index": i.index, "label": i.label, "config": i.config} for i in sweep.items]
+    if json_output:
+        print_json({"file": str(path), "configs": items})
+        return
+    import yaml  # defer for import performance
+
+    out = console()
+    for item in items:
+        out.print(f"[bold]#{item['index']} {safe(item['label'])}[/]")
+        out.print(safe(yaml.safe_dump(item["config"], sort_keys=False).rstrip()))
+
+
+@config_app.command("validate", epilog=VALIDATE_EXAMPLES)
+def validate(
+    ctx: typer.Context,
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file defining CONFIG or config_gen().")],
+    job: Annotated[str, typer.Option("--job", help="Job whose config schema to check against.")],
+    repo: Annotated[str | None, typer.Option("--repo", show_default=False)] = None,
+    location: Annotated[str | None, typer.Option("--location", show_default=False)] = None,
+    dagster_port: DagsterPort = None,
+    url: DagsterUrl = None,
+    auth_token: AuthToken = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Validate every run config a sweep file generates against the job's schema.
+
+    Dagster does the checking; nothing is launched. Exits 7 when any config is invalid.
+    """
+    from daglab import _runs
+    from daglab._cli._output import console, print_json
+    from daglab._cli._sweep import validate_sweep
+    from daglab._sweeps import load_sweep
+
+    state: CliState = ctx.ensure_object(CliState)
+    sweep = load_sweep(sweep_file)
+    with make_client(state, port=dagster_port, url=url, token=auth_token) as client:
+        target = _runs.resolve_target(
+            client,
+            job=job,
+            repository=repo,
+            location=location,
+            asset_selection=None,
+            asset_pattern=None,
+        )
+        validate_sweep(client, target, sweep)
+    if json_output:
+        print_json({"valid": True, "configs": len(sweep.items), "job": job})
+    else:
+        console().print(f"[green]✓[/] {len(sweep.items)} run config(s) valid for {job}")

@@ -20,7 +20,9 @@ EXAMPLES = """[bold]Examples[/]
 
   daglab run --job my_job --run-config run.yaml --validate-only
 
-  daglab run --job slow_job --timeout 60 --cancel-on-timeout"""
+  daglab run --job slow_job --timeout 60 --cancel-on-timeout
+
+  daglab run --job train --sweep configs.py --parallel 2 --fail-fast"""
 
 
 def register(app: typer.Typer) -> None:
@@ -86,6 +88,29 @@ def run(
     cancel_on_timeout: Annotated[
         bool, typer.Option("--cancel-on-timeout", help="Cancel the run if the timeout passes.")
     ] = False,
+    sweep: Annotated[
+        Path | None,
+        typer.Option(
+            "--sweep",
+            help="Python file defining CONFIG or config_gen(): one run per config.",
+            show_default=False,
+        ),
+    ] = None,
+    parallel: Annotated[
+        int | None,
+        typer.Option(
+            "--parallel",
+            help="Sweep runs in flight at once (default: performance.max_concurrent_runs).",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    sequential: Annotated[
+        bool, typer.Option("--sequential", help="Sweep runs one after another.")
+    ] = False,
+    fail_fast: Annotated[
+        bool, typer.Option("--fail-fast", help="Start no new sweep run after one fails.")
+    ] = False,
     sandbox: Annotated[
         bool,
         typer.Option("--sandbox", help="Refuse mutations not in security.allowed_operations."),
@@ -102,12 +127,26 @@ def run(
     """
     from daglab import _runs
     from daglab._cli._output import console, print_json, safe
+    from daglab._errors import UsageError
 
     state: CliState = ctx.ensure_object(CliState)
+    if sweep is not None and (run_config is not None or config_yaml is not None):
+        raise UsageError("--sweep supplies the run configs; drop --run-config/--config-yaml")
+    if sequential and parallel is not None:
+        raise UsageError("give --sequential or --parallel, not both")
     config = _runs.parse_run_config(run_config, config_yaml)
     tags = _runs.parse_tags(tag or [])
+    if sweep is not None:
+        from daglab._sweeps import load_sweep
+
+        loaded_sweep = load_sweep(sweep)  # a bad file fails before anything is contacted
     client = make_client(
-        state, port=dagster_port, url=url, token=auth_token, sandbox=sandbox or None
+        state,
+        port=dagster_port,
+        url=url,
+        token=auth_token,
+        sandbox=sandbox or None,
+        launched_by="sweep" if sweep is not None else "cli",
     )
     assert state.loaded is not None
     performance = state.loaded.config.performance
@@ -121,6 +160,23 @@ def run(
             asset_selection=asset_selection,
             asset_pattern=asset_pattern,
         )
+        if sweep is not None:
+            from daglab._cli._sweep import run_sweep_command
+
+            run_sweep_command(
+                client,
+                target,
+                loaded_sweep,
+                tags=tags,
+                parallel=1 if sequential else (parallel or performance.max_concurrent_runs),
+                max_concurrent=performance.max_concurrent_runs,
+                fail_fast=fail_fast,
+                timeout=timeout if timeout is not None else performance.max_wait_time,
+                cancel_on_timeout=cancel_on_timeout,
+                validate_only=validate_only,
+                json_output=json_output,
+            )
+            return
         _runs.validate(client, target, config)
         if validate_only:
             if json_output:
