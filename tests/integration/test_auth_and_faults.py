@@ -1,0 +1,153 @@
+"""An auth-enforcing proxy and a vanishing webserver, in front of the real `dagster dev`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_dg_project, run_daglab
+from tests.dagster_server import DagsterServer
+from tests.proxy import Proxy
+
+pytestmark = pytest.mark.dagster
+
+TOKEN = "s3cret-bearer-7f2a91"
+SLOW = "{ops: {sleep_op: {config: {seconds: 4}}}}"
+
+
+@pytest.fixture
+def proxy(dagster_server: DagsterServer) -> Iterator[Proxy]:
+    running = Proxy(dagster_server.url)
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def auth_proxy(dagster_server: DagsterServer) -> Iterator[Proxy]:
+    running = Proxy(dagster_server.url, token=TOKEN)
+    yield running
+    running.close()
+
+
+def env_for(proxy: Proxy, **extra: str) -> dict[str, str]:
+    return {"DAGLAB_DAGSTER__URL": proxy.url, **extra}
+
+
+def test_without_a_token_exit_6(auth_proxy: Proxy, git_project: Path) -> None:
+    result = run_daglab("discover", cwd=git_project, env=env_for(auth_proxy))
+    assert result.exit_code == 6, result
+    assert "refused the credentials" in result.stderr
+    wrong = run_daglab(
+        "discover",
+        "--auth-token",
+        "nope-nope",
+        cwd=git_project,
+        env=env_for(auth_proxy, DAGLAB_DAGSTER__AUTH__TYPE="bearer"),
+    )
+    assert wrong.exit_code == 6
+
+
+def test_with_the_token_everything_works_and_it_never_leaks(
+    auth_proxy: Proxy, git_project: Path
+) -> None:
+    make_dg_project(git_project)
+    (git_project / ".daglab").mkdir()
+    env = env_for(auth_proxy, DAGLAB_DAGSTER__AUTH__TYPE="bearer", DAGSTER_GRAPHQL_TOKEN=TOKEN)
+    found = run_daglab("--log-level", "DEBUG", "discover", "--json", cwd=git_project, env=env)
+    assert found.exit_code == 0, found
+    assert "configurable_job" in {j["name"] for j in json.loads(found.stdout)["jobs"]}
+    ran = run_daglab(
+        "--log-level",
+        "DEBUG",
+        "run",
+        "--job",
+        "configurable_job",
+        "--config-yaml",
+        "{ops: {multiply: {config: {multiplier: 1}}}}",
+        cwd=git_project,
+        env=env,
+        timeout=300,
+    )
+    assert ran.exit_code == 0, ran
+    flag = run_daglab(
+        "discover",
+        "--filter",
+        "locations",
+        "--auth-token",
+        TOKEN,
+        "--log-level",
+        "DEBUG",
+        cwd=git_project,
+        env=env_for(auth_proxy, DAGLAB_DAGSTER__AUTH__TYPE="bearer"),
+    )
+    assert flag.exit_code == 0, flag
+    log = (git_project / ".daglab" / "daglab.log").read_text()
+    for text in (found.stdout, found.stderr, ran.stdout, ran.stderr, flag.stdout, flag.stderr, log):
+        assert TOKEN not in text
+
+
+def test_webserver_gone_during_wait_is_exit_5_in_time(proxy: Proxy, git_project: Path) -> None:
+    env = env_for(proxy, DAGLAB_DAGSTER__GRAPHQL__MAX_RETRIES="2")
+    cmd = [
+        str(Path(sys.executable).parent / "daglab"),
+        "run",
+        "--job",
+        "slow_job",
+        "--config-yaml",
+        SLOW,
+    ]
+    started = time.monotonic()
+    child = subprocess.Popen(
+        cmd,
+        cwd=git_project,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while proxy.requests < 4 and time.monotonic() < deadline:  # launched and polling
+        time.sleep(0.1)
+    proxy.down()
+    _, err = child.communicate(timeout=60)
+    elapsed = time.monotonic() - started
+    assert child.returncode == 5, err
+    assert "cannot reach the Dagster webserver" in err
+    assert "Traceback" not in err
+    assert elapsed < 30
+
+
+def test_webserver_back_within_the_retry_window(proxy: Proxy, git_project: Path) -> None:
+    env = env_for(proxy, DAGLAB_DAGSTER__GRAPHQL__MAX_RETRIES="6")
+
+    def blink() -> None:
+        while proxy.requests < 4:
+            time.sleep(0.05)
+        proxy.down()
+        time.sleep(1.0)
+        proxy.up()
+
+    flicker = threading.Thread(target=blink)
+    flicker.start()
+    result = run_daglab(
+        "run",
+        "--job",
+        "slow_job",
+        "--config-yaml",
+        SLOW,
+        "--json",
+        cwd=git_project,
+        env=env,
+        timeout=120,
+    )
+    flicker.join()
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout)["status"] == "SUCCESS"

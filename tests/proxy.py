@@ -1,0 +1,96 @@
+"""A small reverse proxy in front of the real webserver, for what Dagster OSS cannot do itself.
+
+- ``token``: demand ``Authorization: Bearer <token>`` and answer 401 otherwise (Dagster OSS has
+  no auth of its own);
+- ``down()`` / ``up()``: stop and restart listening on the same port, so a client sees the
+  webserver vanish and come back while the runs behind it go on.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+
+HOP_BY_HOP = {"host", "authorization", "content-length", "connection", "transfer-encoding"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, *args: Any) -> None:  # keep test output clean
+        pass
+
+    def _forward(self, method: str) -> None:
+        proxy = self.server.proxy
+        proxy.requests += 1
+        if proxy.token is not None and self.headers.get("Authorization") != f"Bearer {proxy.token}":
+            self._reply(401, b'{"message": "missing or wrong bearer token"}', "application/json")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        answer = proxy.client.request(
+            method, proxy.upstream + self.path, content=body, headers=headers
+        )
+        self._reply(
+            answer.status_code,
+            answer.content,
+            answer.headers.get("content-type", "application/json"),
+        )
+
+    def _reply(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self._forward("GET")
+
+    def do_POST(self) -> None:
+        self._forward("POST")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    proxy: Proxy
+
+
+class Proxy:
+    def __init__(self, upstream: str, *, token: str | None = None) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.token = token
+        self.requests = 0
+        self.client = httpx.Client(timeout=60)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+        self.up()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def up(self) -> None:
+        server = _Server(("127.0.0.1", self.port), _Handler)
+        server.proxy = self
+        self.port = server.server_address[1]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def down(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            assert self._thread is not None
+            self._thread.join()
+            self._server = None
+
+    def close(self) -> None:
+        self.down()
+        self.client.close()
