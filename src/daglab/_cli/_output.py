@@ -26,9 +26,11 @@ def safe(value: object) -> str:
 
 
 def print_json(data: Any) -> None:
+    """JSON on stdout: indented for a person at a terminal, compact (and fast) for a pipe."""
     from daglab._logging import redact
 
-    sys.stdout.write(redact(json.dumps(data, indent=2, default=str)) + "\n")
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(redact(json.dumps(data, indent=indent, default=str)) + "\n")
 
 
 STATUS_STYLE = {

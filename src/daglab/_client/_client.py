@@ -124,7 +124,7 @@ class DagsterClient:
     @property
     def transport(self) -> Transport:
         if self._transport is None:
-            self._transport = HttpxTransport()
+            self._transport = HttpxTransport(tls=self.graphql_url.startswith("https:"))
         return self._transport
 
     def close(self) -> None:

@@ -99,10 +99,19 @@ class Asset:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["key"] = self.key
-        data["path"] = list(self.path)
-        return data
+        return {
+            "key": self.key,
+            "path": list(self.path),
+            "group": self.group,
+            "location": self.location,
+            "repository": self.repository,
+            "description": self.description,
+            "partitioned": self.partitioned,
+            "kinds": list(self.kinds),
+            "tags": dict(self.tags),
+            "owners": list(self.owners),
+            "jobs": list(self.jobs),
+        }
 
 
 @dataclass(frozen=True)
