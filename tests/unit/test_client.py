@@ -190,3 +190,51 @@ def test_open_breaker_stops_hammering_a_dead_server() -> None:
     with pytest.raises(ConnectivityError, match="not retrying"):
         dead.version()
     assert len(transport.sent) == 5
+
+
+def _discovery_answer(*places: tuple[str, str]) -> Response:
+    entries = {}
+    for location, job in places:
+        entry = entries.setdefault(
+            location,
+            {
+                "name": location,
+                "loadStatus": "LOADED",
+                "locationOrLoadError": {
+                    "__typename": "RepositoryLocation",
+                    "name": location,
+                    "repositories": [{"name": "__repository__", "jobs": [], "assetGroups": []}],
+                },
+            },
+        )
+        entry["locationOrLoadError"]["repositories"][0]["jobs"].append(
+            {"name": job, "description": None, "isAssetJob": False, "tags": []}
+        )
+    return ok(
+        {
+            "workspaceOrError": {
+                "__typename": "Workspace",
+                "locationEntries": list(entries.values()),
+            },
+            "assetNodes": [],
+        }
+    )
+
+
+def test_a_unique_job_is_resolved_without_repo_or_location() -> None:
+    transport = ScriptedTransport(_discovery_answer(("etl", "nightly"), ("ml", "train")))
+    ref = client(transport, 1112).resolve_job("train")
+    assert (ref.location, ref.repository) == ("ml", "__repository__")
+
+
+def test_an_ambiguous_job_lists_the_candidates() -> None:
+    transport = ScriptedTransport(_discovery_answer(("etl", "nightly"), ("ml", "nightly")))
+    with pytest.raises(ValidationError) as info:
+        client(transport, 1113).resolve_job("nightly")
+    assert "--location etl" in info.value.message and "--location ml" in info.value.message
+
+
+def test_an_unknown_job_suggests_the_closest() -> None:
+    transport = ScriptedTransport(_discovery_answer(("etl", "nightly")))
+    with pytest.raises(ValidationError, match="did you mean nightly"):
+        client(transport, 1114).resolve_job("nighty")

@@ -457,7 +457,7 @@ class DagsterClient:
         timeout: float | None = None,
         on_update: Callable[[Run, float], None] | None = None,
         poll_initial: float = 0.1,
-        poll_max: float = 0.4,
+        poll_max: float = 0.3,
     ) -> Run:
         """Poll until the run ends (or ``timeout``); capped backoff keeps the end lag small.
 
