@@ -146,6 +146,12 @@ def _yaml_files(start: Path, project: Project) -> list[Path]:
     return files
 
 
+def yaml_problem(exc: Exception) -> tuple[int | None, str]:
+    """The 1-based line and the short problem of a PyYAML error."""
+    mark = getattr(exc, "problem_mark", None)
+    return (mark.line + 1 if mark is not None else None), getattr(exc, "problem", None) or str(exc)
+
+
 def read_yaml_config(path: Path) -> dict[str, Any]:
     """Read and validate one YAML config file on its own; errors name file, key path and line."""
     import yaml  # defer for import performance
@@ -157,14 +163,13 @@ def read_yaml_config(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        line, problem = yaml_problem(exc)
+        where = f", line {line}" if line else ""
         raise ConfigError(
             f"{path}{where}: not valid YAML: {problem}",
             remediation=f"Fix the YAML syntax in {path.name}{where}.",
             file=str(path),
-            line=mark.line + 1 if mark is not None else None,
+            line=line,
         ) from exc
     if data is None:
         return {}

@@ -70,10 +70,12 @@ def parse_run_config(path: Path | None, text: str | None) -> dict[str, Any]:
     try:
         data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
+        from daglab._config import yaml_problem
+
+        line, problem = yaml_problem(exc)
+        where = f", line {line}" if line else ""
         raise ValidationError(
-            f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}",
+            f"{source}{where}: not valid YAML: {problem}",
             remediation="Fix the YAML; run config is a mapping such as"
             " {ops: {my_op: {config: {x: 1}}}}.",
         ) from exc

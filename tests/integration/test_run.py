@@ -25,6 +25,11 @@ def dagster_runs(server: DagsterServer) -> dict[str, dict]:
     return {r["runId"]: r for r in results}
 
 
+def terminate(server: DagsterServer, run_id: str) -> None:
+    mutation = "mutation($id: String!) { terminateRun(runId: $id) { __typename } }"
+    graphql(server, mutation, {"id": run_id})
+
+
 def daglab_run(server: DagsterServer, cwd: Path, *args: str):  # type: ignore[no-untyped-def]
     return run_daglab("run", *args, cwd=cwd, env=env_for(server), timeout=300)
 
@@ -140,11 +145,7 @@ def test_no_wait_returns_at_once(dagster_server: DagsterServer, git_project: Pat
     assert result.exit_code == 0, result
     run_id = json.loads(result.stdout)["run_id"]
     assert dagster_runs(dagster_server)[run_id]["status"] in ("QUEUED", "STARTING", "STARTED")
-    graphql(
-        dagster_server,
-        "mutation($id: String!) { terminateRun(runId: $id) { __typename } }",
-        {"id": run_id},
-    )
+    terminate(dagster_server, run_id)
 
 
 def test_timeout_without_and_with_cancel(dagster_server: DagsterServer, git_project: Path) -> None:
@@ -164,11 +165,7 @@ def test_timeout_without_and_with_cancel(dagster_server: DagsterServer, git_proj
     outcome = json.loads(kept.stdout)["details"]["run"]
     assert outcome["timed_out"] and not outcome["canceled"]
     assert dagster_runs(dagster_server)[outcome["run_id"]]["status"] != "CANCELED"
-    graphql(
-        dagster_server,
-        "mutation($id: String!) { terminateRun(runId: $id) { __typename } }",
-        {"id": outcome["run_id"]},
-    )
+    terminate(dagster_server, outcome["run_id"])
 
     canceled = daglab_run(
         dagster_server,
