@@ -8,7 +8,7 @@ prints medians and ratios for:
 - wait lag: how long after the end time Dagster records a `daglab run --wait` process has exited;
 - launch overhead: `daglab run --no-wait` vs `dagster job launch`.
 
-    python benchmarks/graphql.py [--assets 2000] [--runs 5]
+    python benchmarks/client.py [--assets 2000] [--runs 5]
 """
 
 from __future__ import annotations
