@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from daglab._client import Asset, Discovery, Job
-from daglab._errors import UsageError
+from daglab._pairs import split_pairs
 
 KINDS = ("locations", "repos", "jobs", "assets")
 
@@ -21,15 +21,7 @@ class DiscoverFilter:
 
 def parse_tags(values: list[str]) -> tuple[tuple[str, str], ...]:
     """``["team=data", "kind=python"]`` -> pairs; a value may be a glob."""
-    pairs = []
-    for value in values:
-        key, sep, wanted = value.partition("=")
-        if not sep or not key:
-            raise UsageError(
-                f"--tags {value!r} is not KEY=VALUE", remediation="Example: --tags domain=orders"
-            )
-        pairs.append((key.strip(), wanted.strip()))
-    return tuple(pairs)
+    return tuple(split_pairs(values, flag="--tags", example="domain=orders"))
 
 
 def _name_matches(pattern: str | None, *names: str) -> bool:

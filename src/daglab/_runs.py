@@ -16,6 +16,7 @@ from typing import Any
 
 from daglab._client import DagsterClient, Discovery, JobRef, Run, StepFailure
 from daglab._errors import RunFailedError, UsageError, ValidationError
+from daglab._pairs import split_pairs
 
 LAUNCHED_BY = "daglab/launched-by"
 
@@ -87,15 +88,7 @@ def parse_run_config(path: Path | None, text: str | None) -> dict[str, Any]:
 
 
 def parse_tags(values: Sequence[str]) -> dict[str, str]:
-    tags = {}
-    for value in values:
-        key, sep, tag_value = value.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(
-                f"--tag {value!r} is not KEY=VALUE", remediation="Example: --tag team=data"
-            )
-        tags[key.strip()] = tag_value.strip()
-    return tags
+    return dict(split_pairs(values, flag="--tag", example="team=data"))
 
 
 def resolve_target(

@@ -24,6 +24,16 @@ DagsterUrl = Annotated[
         show_default=False,
     ),
 ]
+Repository = Annotated[
+    str | None,
+    typer.Option("--repo", help="Repository (default: found from the job).", show_default=False),
+]
+Location = Annotated[
+    str | None,
+    typer.Option(
+        "--location", help="Code location (default: found from the job).", show_default=False
+    ),
+]
 AuthToken = Annotated[
     str | None,
     typer.Option(

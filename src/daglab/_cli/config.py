@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from daglab._cli._context import CliState
-from daglab._cli._endpoint import AuthToken, DagsterPort, DagsterUrl, make_client
+from daglab._cli._endpoint import (
+    AuthToken,
+    DagsterPort,
+    DagsterUrl,
+    Location,
+    Repository,
+    make_client,
+)
 
 config_app = typer.Typer(
     help="Inspect daglab's configuration.",
@@ -125,8 +132,8 @@ def validate(
     ctx: typer.Context,
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file defining CONFIG or config_gen().")],
     job: Annotated[str, typer.Option("--job", help="Job whose config schema to check against.")],
-    repo: Annotated[str | None, typer.Option("--repo", show_default=False)] = None,
-    location: Annotated[str | None, typer.Option("--location", show_default=False)] = None,
+    repo: Repository = None,
+    location: Location = None,
     dagster_port: DagsterPort = None,
     url: DagsterUrl = None,
     auth_token: AuthToken = None,

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from daglab._cli._context import CliState
-from daglab._cli._endpoint import AuthToken, DagsterPort, DagsterUrl, make_client
+from daglab._cli._endpoint import (
+    AuthToken,
+    DagsterPort,
+    DagsterUrl,
+    Location,
+    Repository,
+    make_client,
+)
 
 EXAMPLES = """[bold]Examples[/]
 
@@ -34,18 +41,8 @@ def run(
     job: Annotated[
         str | None, typer.Option("--job", help="Job to run.", show_default=False)
     ] = None,
-    repo: Annotated[
-        str | None,
-        typer.Option(
-            "--repo", help="Repository (default: found from the job).", show_default=False
-        ),
-    ] = None,
-    location: Annotated[
-        str | None,
-        typer.Option(
-            "--location", help="Code location (default: found from the job).", show_default=False
-        ),
-    ] = None,
+    repo: Repository = None,
+    location: Location = None,
     asset_selection: Annotated[
         str | None,
         typer.Option(
