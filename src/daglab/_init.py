@@ -14,6 +14,7 @@ from daglab import _manifest
 from daglab._errors import ConflictError, EnvironmentMissingError, UsageError
 from daglab._fs import Written, atomic_write, ensure_inside, make_dir, write_file
 from daglab._logging import get_logger
+from daglab._pairs import split_pairs
 from daglab._project import Project, find_project
 
 TaskRunner = Literal["none", "just", "make"]
@@ -88,7 +89,7 @@ def init_project(options: InitOptions) -> InitResult:
         files, mode = [], "existing"
     root = project.root
     notebooks = _notebooks_dir(project, options.notebooks_dir)
-    own = _daglab_home(root, notebooks, options)
+    own = _daglab_home(project, notebooks, options)
     own.append(_daglab_yaml(project, notebooks, options))
     own.append(_gitignore(root, project.relative(notebooks), base=gitignore_base))
     if options.tasks != "none":
@@ -150,7 +151,8 @@ def _notebooks_dir(project: Project, option: str | None) -> Path:
     return load_config(start=project.root, project=project).notebooks_dir
 
 
-def _daglab_home(root: Path, notebooks: Path, options: InitOptions) -> list[Written]:
+def _daglab_home(project: Project, notebooks: Path, options: InitOptions) -> list[Written]:
+    root = project.root
     files = [
         make_dir(root, root / ".daglab"),
         make_dir(root, root / ".daglab" / "cache"),
@@ -161,8 +163,7 @@ def _daglab_home(root: Path, notebooks: Path, options: InitOptions) -> list[Writ
         from daglab._render import render
 
         files.append(make_dir(root, notebooks / "examples"))
-        package = find_project(root).package or root.name
-        readme = render("init/notebooks_README.md.j2", package=package)
+        readme = render("init/notebooks_README.md.j2", package=project.package or root.name)
         files.append(write_file(root, notebooks / "README.md", readme, force=options.force))
     return files
 
@@ -248,19 +249,20 @@ def _next_steps(result: InitResult, options: InitOptions) -> list[str]:
 
 def parse_ports(text: str) -> dict[str, int]:
     """``"dagster=3001,marimo=3011"`` -> ``{"dagster": 3001, "marimo": 3011}``."""
+    example = "dagster=3001,marimo=3011"
     ports: dict[str, int] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = part.partition("=")
-        name = name.strip().lower()
-        if not sep or name not in ("dagster", "marimo"):
+    parts = filter(None, (p.strip() for p in text.split(",")))
+    for name, value in split_pairs(parts, flag="--ports", example=example):
+        name = name.lower()
+        if name not in ("dagster", "marimo"):
             raise UsageError(
-                f"--ports: {part!r} is not dagster=<port> or marimo=<port>",
-                remediation="Example: --ports dagster=3001,marimo=3011",
+                f"--ports: {name!r} is not dagster or marimo",
+                remediation=f"Example: --ports {example}",
             )
-        if not value.strip().isdigit() or not 1 <= int(value) <= 65535:
+        if not value.isdigit() or not 1 <= int(value) <= 65535:
             raise UsageError(
                 f"--ports: {value!r} is not a port number (1-65535)",
-                remediation="Example: --ports dagster=3001,marimo=3011",
+                remediation=f"Example: --ports {example}",
             )
         ports[name] = int(value)
     return ports
