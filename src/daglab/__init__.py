@@ -14,6 +14,7 @@ TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
     from typing import Any
 
+    from daglab._client import AsyncDagsterClient, DagsterClient
     from daglab._config import LoadedConfig, load_config
     from daglab._config_models import DaglabConfig
     from daglab._errors import (
@@ -31,12 +32,14 @@ if TYPE_CHECKING:
     from daglab._project import Project, find_project
 
 _LAZY = {
+    "AsyncDagsterClient": "daglab._client",
     "AuthenticationError": "daglab._errors",
     "ConfigError": "daglab._errors",
     "ConflictError": "daglab._errors",
     "ConnectivityError": "daglab._errors",
     "DaglabConfig": "daglab._config_models",
     "DaglabError": "daglab._errors",
+    "DagsterClient": "daglab._client",
     "EnvironmentMissingError": "daglab._errors",
     "ExitCode": "daglab._errors",
     "LoadedConfig": "daglab._config",
@@ -49,12 +52,14 @@ _LAZY = {
 }
 
 __all__ = [
+    "AsyncDagsterClient",
     "AuthenticationError",
     "ConfigError",
     "ConflictError",
     "ConnectivityError",
     "DaglabConfig",
     "DaglabError",
+    "DagsterClient",
     "EnvironmentMissingError",
     "ExitCode",
     "LoadedConfig",

@@ -135,12 +135,14 @@ def test_config_show_json(cli, git_project: Path) -> None:
 
 def test_public_surface_is_deliberate() -> None:
     assert daglab.__all__ == [
+        "AsyncDagsterClient",
         "AuthenticationError",
         "ConfigError",
         "ConflictError",
         "ConnectivityError",
         "DaglabConfig",
         "DaglabError",
+        "DagsterClient",
         "EnvironmentMissingError",
         "ExitCode",
         "LoadedConfig",

@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> None:
 
     if _helpcache.serve(args):
         return
+    # httpx imports its own command-line client (click, rich, pygments) when imported: about
+    # 40 ms that this process never uses. Marking the module absent makes httpx skip it.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     from daglab._cli._app import run
 
     code = run(args)

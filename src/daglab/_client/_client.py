@@ -9,9 +9,10 @@ launch is never duplicated by a retry.
 from __future__ import annotations
 
 import difflib
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from daglab._client._breaker import CircuitOpen, breaker_for
 from daglab._client._documents import OPERATIONS
@@ -75,6 +76,11 @@ def _is_loopback(url: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
+def poll_pause(interval: float, timeout: float | None, elapsed: float) -> float:
+    """How long a wait loop sleeps next: its interval, cut short by the timeout."""
+    return interval if timeout is None else min(interval, max(0.0, timeout - elapsed))
+
+
 class ServerError(DaglabError):
     """Dagster answered with a Python error of its own."""
 
@@ -82,7 +88,15 @@ class ServerError(DaglabError):
 
 
 class DagsterClient:
-    """A client for one webserver endpoint (local, behind a path prefix, or Dagster+)."""
+    """A client for one webserver endpoint (local, behind a path prefix, or Dagster+).
+
+    ``DagsterClient.shared`` hands out one client per endpoint and identity, so a notebook that
+    calls the helpers in many cells reuses one connection pool; the circuit breaker is per
+    endpoint whichever way a client was made.
+    """
+
+    _shared: ClassVar[dict[tuple[Any, ...], DagsterClient]] = {}
+    _shared_lock = threading.Lock()
 
     def __init__(
         self,
@@ -129,6 +143,36 @@ class DagsterClient:
             launched_by=launched_by,
         )
 
+    @classmethod
+    def shared(
+        cls,
+        settings: DagsterSettings,
+        *,
+        token: str | None = None,
+        sandbox: bool = False,
+        allowed_operations: Sequence[str] = (),
+        launched_by: str = "notebook",
+    ) -> DagsterClient:
+        """The process-wide client for this endpoint, credentials, sandbox and launcher tag."""
+        candidate = cls(
+            settings,
+            token=token,
+            sandbox=sandbox,
+            allowed_operations=allowed_operations,
+            launched_by=launched_by,
+        )
+        key = (
+            candidate.graphql_url,
+            tuple(sorted(candidate.headers.items())),
+            settings.graphql.timeout,
+            settings.graphql.max_retries,
+            candidate.sandbox,
+            candidate.allowed_operations,
+            launched_by,
+        )
+        with cls._shared_lock:
+            return cls._shared.setdefault(key, candidate)
+
     # -- plumbing -----------------------------------------------------------------------------
 
     @property
@@ -138,8 +182,10 @@ class DagsterClient:
         return self._transport
 
     def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
+        """Release the connections; a later call opens new ones (shared clients stay usable)."""
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            transport.close()
 
     def __enter__(self) -> DagsterClient:
         return self
@@ -472,6 +518,5 @@ class DagsterClient:
                 on_update(run, elapsed)
             if run.finished or (timeout is not None and elapsed >= timeout):
                 return run
-            pause = interval if timeout is None else min(interval, max(0.0, timeout - elapsed))
-            time.sleep(pause)
+            time.sleep(poll_pause(interval, timeout, elapsed))
             interval = min(interval * 1.5, poll_max)
