@@ -57,6 +57,16 @@ class Project:
             return plain / "notebooks"
         return self.root / "notebooks"
 
+    def import_roots(self) -> list[Path]:
+        """Folders to put on ``sys.path`` so the code package imports: its base and the root."""
+        roots = []
+        if self.package_dir is not None and self.package is not None:
+            depth = len(self.package.split("."))
+            roots.append(self.package_dir.parents[depth - 1])
+        if self.root not in roots:
+            roots.append(self.root)
+        return roots
+
     def relative(self, path: Path) -> str:
         """``path`` relative to the root when inside it, in POSIX form."""
         try:

@@ -57,7 +57,7 @@ class Outcome:
 
 def parse_run_config(path: Path | None, text: str | None) -> dict[str, Any]:
     """Run config from a YAML file or inline YAML; only plain YAML (no tags) is accepted."""
-    import yaml  # defer for import performance
+    from daglab._validation import validate_yaml_config
 
     if path is not None and text is not None:
         raise UsageError("give --run-config or --config-yaml, not both")
@@ -68,23 +68,15 @@ def parse_run_config(path: Path | None, text: str | None) -> dict[str, Any]:
         raw = path.read_text(encoding="utf-8") if path is not None else str(text)
     except OSError as exc:
         raise ValidationError(f"{path}: cannot be read: {exc.strerror}") from exc
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        from daglab._config import yaml_problem
-
-        line, problem = yaml_problem(exc)
-        where = f", line {line}" if line else ""
+    check = validate_yaml_config(raw)
+    if not check.ok:
+        where = f", line {check.line}" if check.line else ""
         raise ValidationError(
-            f"{source}{where}: not valid YAML: {problem}",
+            f"{source}{where}: {check.problem}",
             remediation="Fix the YAML; run config is a mapping such as"
             " {ops: {my_op: {config: {x: 1}}}}.",
-        ) from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ValidationError(f"{source}: run config must be a mapping, not {type(data).__name__}")
-    return data
+        )
+    return check.config
 
 
 def parse_tags(values: Sequence[str]) -> dict[str, str]:
@@ -125,7 +117,7 @@ def resolve_target(
         keys = [tuple(k.strip().split("/")) for k in asset_selection.split(",") if k.strip()]
     else:
         assert asset_pattern is not None
-        keys = [a.path for a in discovery.assets if fnmatch.fnmatchcase(a.key, asset_pattern)]
+        keys = match_assets(discovery, asset_pattern)
         if not keys:
             raise ValidationError(
                 f"--asset-pattern {asset_pattern!r} matches no asset",
@@ -139,6 +131,15 @@ def resolve_target(
     ]
     scoped = Discovery(discovery.locations, discovery.jobs, candidates, discovery.groups)
     return Target(client.asset_job_ref(keys, scoped), tuple(keys))
+
+
+def match_assets(discovery: Discovery, patterns: str | Sequence[str]) -> list[tuple[str, ...]]:
+    """Asset keys matching any of ``patterns`` (``a/b``, ``orders/*``; a string may hold several,
+    comma-separated), in discovery order."""
+    if isinstance(patterns, str):
+        patterns = patterns.split(",")
+    wanted = [p.strip().strip("/") for p in patterns if p.strip()]
+    return [a.path for a in discovery.assets if any(fnmatch.fnmatchcase(a.key, p) for p in wanted)]
 
 
 def validate(client: DagsterClient, target: Target, run_config: Mapping[str, Any]) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from daglab._client._breaker import CircuitOpen, breaker_for
-from daglab._client._documents import OPERATIONS
+from daglab._client._documents import OPERATIONS, operation_named
 from daglab._client._models import (
     ASSET_JOB,
     IN_FLIGHT_STATUSES,
@@ -25,7 +25,7 @@ from daglab._client._models import (
     Run,
     StepFailure,
 )
-from daglab._client._transport import HttpxTransport, Transport, TransportError
+from daglab._client._transport import HttpxTransport, Response, Transport, TransportError
 from daglab._errors import (
     AuthenticationError,
     ConnectivityError,
@@ -195,7 +195,7 @@ class DagsterClient:
 
     def check_allowed(self, operation: str) -> None:
         """The sandbox: mutations run only when listed in ``security.allowed_operations``."""
-        op = OPERATIONS[operation]
+        op = operation_named(operation)
         if self.sandbox and op.mutation and op.name not in self.allowed_operations:
             raise AuthenticationError(
                 f"sandbox mode refuses {op.name}: it changes Dagster and is not in"
@@ -206,12 +206,46 @@ class DagsterClient:
 
     def execute(self, operation: str, variables: Mapping[str, Any] | None = None) -> Any:
         """Send one document and return its ``data``; raise a classified daglab error."""
+        op = OPERATIONS[operation]
+        payload = {"query": op.text, "variables": dict(variables or {})}
+        return self._request(operation, self.graphql_url, payload, self._graphql_answer)
+
+    def report_observation(
+        self,
+        asset_key: Sequence[str],
+        metadata: Mapping[str, Any],
+        *,
+        partition: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Record a runless observation of an asset, with metadata, through the REST endpoint.
+
+        GraphQL's ``reportRunlessAssetEvents`` takes no metadata, so this one call is REST.
+        """
+        from urllib.parse import quote
+
+        path = "/".join(quote(part, safe="") for part in asset_key)
+        payload: dict[str, Any] = {"metadata": dict(metadata)}
+        if partition is not None:
+            payload["partition"] = partition
+        if description is not None:
+            payload["description"] = description
+        url = f"{self.base_url}/report_asset_observation/{path}"
+        self._request("report_observation", url, payload, self._rest_answer)
+
+    def _request(
+        self,
+        operation: str,
+        url: str,
+        payload: dict[str, Any],
+        answer: Callable[[str, Response], Any],
+    ) -> Any:
+        """Sandbox check, then POST with retries for transient failures; ``answer`` reads it."""
         import stamina  # defer for import performance
 
         _install_retry_logging()
         self.check_allowed(operation)
-        op = OPERATIONS[operation]
-        payload = {"query": op.text, "variables": dict(variables or {})}
+        op = operation_named(operation)
         graphql = self.settings.graphql
 
         def retryable(exc: Exception) -> bool:
@@ -227,7 +261,7 @@ class DagsterClient:
                 wait_jitter=0.5,
             ):
                 with attempt:
-                    return self._send(operation, payload, graphql.timeout)
+                    return answer(operation, self._send(operation, url, payload, graphql.timeout))
         except _Transient as exc:
             raise ConnectivityError(
                 f"cannot reach the Dagster webserver at {self.base_url}: {exc}",
@@ -236,7 +270,8 @@ class DagsterClient:
             ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send(self, operation: str, payload: dict[str, Any], timeout: float) -> Any:
+    def _send(self, operation: str, url: str, payload: dict[str, Any], timeout: float) -> Response:
+        """One POST through the breaker; credentials refused raise at once."""
         try:
             self._breaker.before_call()
         except CircuitOpen as exc:
@@ -245,9 +280,7 @@ class DagsterClient:
             ) from exc
         started = time.perf_counter()
         try:
-            response = self.transport.post_json(
-                self.graphql_url, payload, headers=self.headers, timeout=timeout
-            )
+            response = self.transport.post_json(url, payload, headers=self.headers, timeout=timeout)
         except TransportError as exc:
             self._breaker.record_failure()
             log.debug("%s failed: %s", operation, exc)
@@ -265,17 +298,24 @@ class DagsterClient:
                 remediation="Check the token in the variable named by dagster.auth.token_env"
                 " (or --auth-token) and dagster.auth.type.",
             )
+        return response
+
+    def _unexpected(self, url: str, response: Response) -> Exception:
+        """An answer that is not the endpoint's: a transient 5xx, or the wrong URL."""
+        if response.status >= 500 or response.status in (429, 408):
+            self._breaker.record_failure()
+            return _Transient(f"HTTP {response.status} from {url}", sent=True)
+        self._breaker.record_success()
+        return ConnectivityError(
+            f"{url} did not answer like a Dagster webserver"
+            f" (HTTP {response.status}: {response.text[:200]!r})",
+            remediation="Check dagster.url and dagster.path_prefix; is Dagster recent enough?",
+        )
+
+    def _graphql_answer(self, operation: str, response: Response) -> Any:
         body = response.body
         if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
-            if response.status >= 500 or response.status in (429, 408):
-                self._breaker.record_failure()
-                raise _Transient(f"HTTP {response.status} from {self.graphql_url}", sent=True)
-            self._breaker.record_success()
-            raise ConnectivityError(
-                f"{self.graphql_url} did not answer like a Dagster GraphQL endpoint"
-                f" (HTTP {response.status}: {response.text[:200]!r})",
-                remediation="Check dagster.url and dagster.path_prefix.",
-            )
+            raise self._unexpected(self.graphql_url, response)
         self._breaker.record_success()
         if body.get("errors") and not body.get("data"):
             messages = "; ".join(str(e.get("message", e)) for e in body["errors"])
@@ -284,6 +324,19 @@ class DagsterClient:
                 remediation="Check the names and values given; `daglab discover` lists them.",
             )
         return body.get("data") or {}
+
+    def _rest_answer(self, operation: str, response: Response) -> Any:
+        body = response.body
+        if not isinstance(body, dict):
+            raise self._unexpected(self.base_url, response)
+        self._breaker.record_success()
+        if response.status >= 400 or body.get("error"):
+            raise ValidationError(
+                f"Dagster refused {operation_named(operation).name}:"
+                f" {body.get('error') or response.status}",
+                remediation="Check the asset key and the metadata values.",
+            )
+        return body
 
     # -- results ------------------------------------------------------------------------------
 

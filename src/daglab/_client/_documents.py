@@ -32,6 +32,17 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+#: Calls that are not GraphQL documents: the webserver's REST endpoints daglab uses.
+REST_OPERATIONS: dict[str, Operation] = {
+    "report_observation": Operation("", "reportAssetObservation", mutation=True),
+}
+
+
+def operation_named(operation: str) -> Operation:
+    """The GraphQL or REST operation called ``operation``."""
+    return OPERATIONS.get(operation) or REST_OPERATIONS[operation]
+
+
 @functools.cache
 def _read(file: str) -> str:
     folder = importlib.resources.files("daglab._client") / "graphql"
