@@ -65,3 +65,15 @@ def is_unmodified(root: Path, rel: str) -> bool:
     info = load(root)["files"].get(rel)
     path = root / rel
     return bool(info) and path.is_file() and digest(path) == info["sha256"]
+
+
+def remember_last_notebook(root: Path, path: Path) -> None:
+    """The notebook ``daglab dev`` opens when none is named."""
+    data = load(root)
+    data["last_notebook"] = path.resolve().relative_to(root.resolve()).as_posix()
+    atomic_write(root / MANIFEST, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def last_notebook(root: Path) -> Path | None:
+    rel = load(root).get("last_notebook")
+    return root / rel if isinstance(rel, str) and (root / rel).is_file() else None

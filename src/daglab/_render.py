@@ -33,7 +33,7 @@ def _pyrepr(value: Any) -> str:
     """
     value = _defined(value)
     if isinstance(value, str):
-        if '"' in value and "'" not in value:
+        if value.count('"') > value.count("'"):
             return repr(value)  # single quotes, as formatters choose to avoid escapes
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):

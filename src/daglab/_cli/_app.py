@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from daglab._cli import clean, config, discover, doctor, init, migrate
+from daglab._cli import clean, config, discover, doctor, init, migrate, scaffold
 from daglab._cli import run as run_command
 from daglab._cli._context import LOG_LEVELS, CliState
 from daglab._version import __version__
@@ -22,6 +22,7 @@ app = typer.Typer(
         "[bold]Examples[/]\n\n"
         "  daglab init                      add daglab to this Dagster project\n\n"
         "  daglab init --bootstrap my_proj  start a new Dagster project\n\n"
+        "  daglab scaffold --asset orders   a notebook paired with an asset\n\n"
         "  daglab doctor                    check the environment\n\n"
         "Exit codes: 0 ok, 2 usage, 3 environment, 4 run failed, 5 network, 6 auth,"
         " 7 validation, 8 conflict."
@@ -65,6 +66,7 @@ def root(
 
 
 init.register(app)
+scaffold.register(app)
 config.register(app)
 doctor.register(app)
 discover.register(app)

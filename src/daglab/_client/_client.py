@@ -451,6 +451,12 @@ class DagsterClient:
             for error in result.get("errors") or []
         ]
 
+    def default_config_yaml(self, job: JobRef) -> str:
+        """The job's run config with every default filled in, as YAML (required fields empty)."""
+        data = self.execute("run_config_schema", {"selector": job.pipeline_selector()})
+        result = self._check(data["runConfigSchemaOrError"], f"job {job.name}")
+        return str(result.get("rootDefaultYaml") or "")
+
     def launch(
         self,
         job: JobRef,

@@ -25,6 +25,7 @@ OPERATIONS: dict[str, Operation] = {
     "run": Operation("run.graphql", "getRunStatus"),
     "runs": Operation("runs.graphql", "getRuns"),
     "run_failure": Operation("run_failure.graphql", "getRunLogs"),
+    "run_config_schema": Operation("run_config_schema.graphql", "getRunConfigSchema"),
     "validate_config": Operation("validate_config.graphql", "validateConfig"),
     "version": Operation("version.graphql", "getVersion"),
     "launch_run": Operation("launch_run.graphql", "launchRun", mutation=True),

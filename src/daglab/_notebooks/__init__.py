@@ -1,0 +1,1 @@
+"""Paired marimo notebooks: rendering the templates, and the views their cells show."""

@@ -1,0 +1,289 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(width="medium", app_title="Explore configurable_job")
+
+
+@app.cell
+def metadata():
+    # 1. Metadata & version: written by `daglab scaffold`; edit freely.
+    NOTEBOOK_VERSION = "1.0.0"
+    NOTEBOOK_TITLE = "Explore configurable_job"
+    NOTEBOOK_NAME = "minimal_job_explore"
+    NOTEBOOK_TEMPLATE = "minimal"
+    NOTEBOOK_AUTHOR = "Ada Lovelace"
+    NOTEBOOK_CREATED = "2026-01-02"
+    NOTEBOOK_MODIFIED = "2026-01-02"
+    DAGLAB_VERSION = "0.1.0"
+    TARGET = {
+        "kind": "job",
+        "name": "configurable_job",
+        "job": "configurable_job",
+        "repository": "__repository__",
+        "location": "loc",
+        "assets": "",
+        "module": None,
+        "attach_to": None,
+    }
+    TEMPLATE_VARS = {}
+    return (
+        DAGLAB_VERSION,
+        NOTEBOOK_AUTHOR,
+        NOTEBOOK_CREATED,
+        NOTEBOOK_MODIFIED,
+        NOTEBOOK_NAME,
+        NOTEBOOK_TEMPLATE,
+        NOTEBOOK_TITLE,
+        NOTEBOOK_VERSION,
+        TARGET,
+        TEMPLATE_VARS,
+    )
+
+
+@app.cell
+def imports():
+    # 2. Imports: the logic lives in daglab.helpers, so these cells stay short.
+    import marimo as mo
+    from daglab.helpers import (
+        attach_metadata,
+        connect,
+        discover,
+        manage_state,
+        run_inprocess,
+        run_job,
+        track_performance,
+        validate_config,
+        views,
+    )
+
+    return (
+        attach_metadata,
+        connect,
+        discover,
+        manage_state,
+        mo,
+        run_inprocess,
+        run_job,
+        track_performance,
+        validate_config,
+        views,
+    )
+
+
+@app.cell
+def _(
+    DAGLAB_VERSION,
+    NOTEBOOK_AUTHOR,
+    NOTEBOOK_CREATED,
+    NOTEBOOK_TITLE,
+    NOTEBOOK_VERSION,
+    TARGET,
+    mo,
+):
+    mo.md(
+        f"# {NOTEBOOK_TITLE}\n\n"
+        f"Paired with the Dagster {TARGET['kind']} **{TARGET['name']}** · notebook"
+        f" v{NOTEBOOK_VERSION} by {NOTEBOOK_AUTHOR}, {NOTEBOOK_CREATED} · daglab"
+        f" {DAGLAB_VERSION}"
+    )
+    return
+
+
+@app.cell
+def notebook_state(manage_state, track_performance):
+    # 3. State shared by the cells below, with a history of every change.
+    state = manage_state(
+        {
+            "run_ids": [],
+            "runs": [],
+            "last_config": None,
+            "performance_metrics": {},
+            "error_log": [],
+        }
+    )
+    perf = track_performance()
+    return perf, state
+
+
+@app.cell
+def _(mo):
+    # 4. Connection & auth. None means dagster.url / host / port from daglab.yaml or DAGLAB_*.
+    # The token comes from the variable named by dagster.auth.token_env: never paste it here.
+    DAGSTER_URL = None
+    reconnect = mo.ui.button(label="Reconnect", value=0, on_click=lambda count: count + 1)
+    return DAGSTER_URL, reconnect
+
+
+@app.cell
+def _(DAGSTER_URL, connect, mo, reconnect, state, views):
+    _ = reconnect.value  # pressing Reconnect runs this cell again
+    conn = connect(DAGSTER_URL, project=mo.notebook_dir())
+    views.note_connection(conn, state)
+    mo.vstack([views.connection_status(conn), reconnect])
+    return (conn,)
+
+
+@app.cell
+def _(mo):
+    # 5. Controls: what to run, filled from Dagster's own discovery.
+    refresh = mo.ui.button(label="Refresh", value=0, on_click=lambda count: count + 1)
+    return (refresh,)
+
+
+@app.cell
+def _(conn, discover, refresh, state, views):
+    _ = refresh.value
+    _found = views.attempt(discover, conn, state=state) if conn.ok else views.Attempt(None)
+    discovery = _found.value
+    views.problem(_found.error, title="Discovery failed") if _found.error else None
+    return (discovery,)
+
+
+@app.cell
+def _(TARGET, discovery, mo, views):
+    _options = views.locations(discovery)
+    location_select = mo.ui.dropdown(
+        options=_options, value=views.pick(_options, TARGET["location"]), label="Location"
+    )
+    return (location_select,)
+
+
+@app.cell
+def _(TARGET, discovery, location_select, mo, views):
+    _options = views.repositories(discovery, location_select.value)
+    repository_select = mo.ui.dropdown(
+        options=_options, value=views.pick(_options, TARGET["repository"]), label="Repository"
+    )
+    return (repository_select,)
+
+
+@app.cell
+def _(TARGET, discovery, location_select, mo, repository_select, views):
+    _options = views.jobs(discovery, location_select.value, repository_select.value)
+    job_select = mo.ui.dropdown(
+        options=_options, value=views.pick(_options, TARGET["job"]), label="Job"
+    )
+    return (job_select,)
+
+
+@app.cell
+def _(TARGET, mo):
+    run_config = mo.ui.code_editor(
+        value="ops:\n  multiply:\n    config:\n      multiplier: 2\n",
+        language="yaml",
+        label="Run config (YAML)",
+        min_height=100,
+    )
+    asset_selection = mo.ui.text(
+        value=TARGET["assets"],
+        label="Assets (keys or wildcards such as orders/*, comma-separated)",
+        full_width=True,
+    )
+    return asset_selection, run_config
+
+
+@app.cell
+def _(
+    asset_selection,
+    job_select,
+    location_select,
+    mo,
+    refresh,
+    repository_select,
+    run_config,
+):
+    mo.vstack(
+        [
+            mo.md("## Controls"),
+            mo.hstack([location_select, repository_select, job_select, refresh], justify="start"),
+            asset_selection,
+            run_config,
+        ]
+    )
+    return
+
+
+@app.cell
+def _(asset_selection, discovery, views):
+    selected_keys, _issue = views.selected_assets(discovery, asset_selection.value)
+    views.selection_status(selected_keys, _issue)
+    return (selected_keys,)
+
+
+@app.cell
+def _(conn, job_select, run_config, selected_keys, validate_config, views):
+    config_check = validate_config(
+        job_select.value, run_config.value, assets=selected_keys or None, conn=conn
+    )
+    views.config_status(config_check)
+    return (config_check,)
+
+
+@app.cell
+def _(conn, refresh, views):
+    _ = refresh.value
+    views.queue_status(conn)
+    return
+
+
+@app.cell
+def _(mo):
+    # Sample data to try the notebook without real inputs (scaffolded with --seed-data).
+    SAMPLE_DATA = [
+        {"id": 1, "region": "east", "quantity": 17, "price": 29.07},
+        {"id": 2, "region": "south", "quantity": 17, "price": 53.89},
+        {"id": 3, "region": "south", "quantity": 14, "price": 62.35},
+        {"id": 4, "region": "east", "quantity": 14, "price": 27.38},
+        {"id": 5, "region": "north", "quantity": 17, "price": 15.55},
+        {"id": 6, "region": "east", "quantity": 12, "price": 53.82},
+        {"id": 7, "region": "west", "quantity": 2, "price": 30.76},
+        {"id": 8, "region": "north", "quantity": 7, "price": 49.25},
+    ]
+    mo.ui.table(SAMPLE_DATA, selection=None, label="Sample data")
+    return (SAMPLE_DATA,)
+
+
+@app.cell
+def _(mo):
+    # 6. Launch in Dagster: validate, submit, show the run URL at once, follow its status.
+    launch_button = mo.ui.run_button(label="Launch in Dagster", kind="success")
+    mo.hstack([launch_button], justify="start")
+    return (launch_button,)
+
+
+@app.cell
+def _(
+    NOTEBOOK_NAME,
+    conn,
+    job_select,
+    launch_button,
+    perf,
+    run_config,
+    run_job,
+    selected_keys,
+    state,
+    views,
+):
+    launched = (
+        views.launch(
+            run_job,
+            job=job_select.value,
+            config=run_config.value,
+            assets=selected_keys,
+            conn=conn,
+            state=state,
+            tracker=perf,
+            tags={"daglab/notebook": NOTEBOOK_NAME},
+        )
+        if launch_button.value
+        else None
+    )
+    views.launched_view(
+        launched,
+        "Press **Launch in Dagster** to validate the run config, submit a run and follow it here.",
+    )
+    return (launched,)
+
+
+if __name__ == "__main__":
+    app.run()
