@@ -18,14 +18,6 @@ from tests.conftest import FIXTURES, REPO_ROOT, make_dg_project
 
 SAMPLE = FIXTURES / "sample_dagster_project"
 
-pytestmark = [
-    # The sample project passes partitions_def to define_asset_job, which Dagster 1.13 deprecates;
-    # the warning is attributed to the project's code, so the blanket dagster.* filter misses it.
-    pytest.mark.filterwarnings(
-        "ignore:Parameter `partitions_def` of function `define_asset_job`:DeprecationWarning"
-    ),
-]
-
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -171,7 +171,17 @@ class DagsterClient:
             launched_by,
         )
         with cls._shared_lock:
+            if not cls._shared:
+                import atexit
+
+                atexit.register(cls._close_shared)
             return cls._shared.setdefault(key, candidate)
+
+    @classmethod
+    def _close_shared(cls) -> None:
+        with cls._shared_lock:
+            for client in cls._shared.values():
+                client.close()
 
     # -- plumbing -----------------------------------------------------------------------------
 

@@ -34,17 +34,20 @@ class CodeIndex:
     assets: dict[str, tuple[str, str] | None] = field(default_factory=dict)
     definitions: tuple[str, str] | None = None
 
+    #: With ``--module``: what that module itself binds, ``{"jobs"|"assets": {name: attr}}``.
+    in_module: dict[str, dict[str, str]] = field(default_factory=dict)
+
     def import_for(self, target: NotebookTarget, module: str | None) -> tuple[str, str]:
         """The ``(module, attribute)`` the in-process cell imports for ``target``."""
+        found: tuple[str, str] | None
         if target.kind == "selection":
             found = self.definitions
-        elif target.kind == "job":
-            found = self.jobs.get(target.name)
+        elif module is not None:
+            attribute = self.in_module.get(f"{target.kind}s", {}).get(target.name)
+            found = (module, attribute) if attribute else None
         else:
-            found = self.assets.get(target.name)
-        if found is None or (
-            module is not None and found[0] != module and target.kind != "selection"
-        ):
+            found = (self.jobs if target.kind == "job" else self.assets).get(target.name)
+        if found is None:
             where = f" in {module}" if module else " at the top level of any project module"
             raise ValidationError(
                 f"cannot find the {target.kind} {target.name!r} defined{where}, so the"
@@ -90,16 +93,26 @@ def locate_definitions(project: Project, module: str | None = None) -> CodeIndex
         jobs={k: tuple(v) if v else None for k, v in answer["jobs"].items()},
         assets={k: tuple(v) if v else None for k, v in answer["assets"].items()},
         definitions=tuple(answer["definitions"]) if answer.get("definitions") else None,
+        in_module=answer.get("in_module") or {},
     )
 
 
 def _index(root: Path, module: str | None) -> dict[str, Any]:
     """Run in the child: import the code, then map every job and asset to where it lives."""
+    import importlib
+
+    from daglab._errors import DaglabError
     from daglab._inprocess import load_repository
     from daglab._project import find_project
 
     project = find_project(root)
-    repository, loaded_module = load_repository(project, module)
+    sys.path[:0] = [str(p) for p in project.import_roots()]  # a throwaway process
+    try:
+        repository, loaded_module = load_repository(project, None)
+    except DaglabError:
+        if module is None:
+            raise
+        repository, loaded_module = load_repository(project, module)
     import dagster as dg
 
     jobs: dict[str, Any] = {
@@ -126,7 +139,22 @@ def _index(root: Path, module: str | None) -> dict[str, Any]:
                 definitions = (name, attribute)
     if definitions is None and loaded_module is not None:
         definitions = (loaded_module, "defs")
-    return {"jobs": jobs, "assets": assets, "definitions": definitions}
+    in_module: dict[str, dict[str, str]] = {"jobs": {}, "assets": {}}
+    if module is not None:
+        try:
+            explicit = importlib.import_module(module)
+        except ImportError as exc:
+            raise ValidationError(
+                f"cannot import {module}: {exc}",
+                remediation="Check --module; the project's code must import without errors.",
+            ) from exc
+        for attribute, value in sorted(vars(explicit).items()):
+            if isinstance(value, dg.AssetsDefinition):
+                for key in value.keys:
+                    in_module["assets"].setdefault(key.to_user_string(), attribute)
+            elif type(value).__name__ in _JOB_TYPES:
+                in_module["jobs"].setdefault(value.name, attribute)
+    return {"jobs": jobs, "assets": assets, "definitions": definitions, "in_module": in_module}
 
 
 def _prefer(
