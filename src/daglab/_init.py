@@ -21,6 +21,7 @@ TaskRunner = Literal["none", "just", "make"]
 
 #: Task-runner targets for the commands daglab has; each new command adds its line here.
 TASKS: dict[str, tuple[str, str]] = {
+    "scaffold": ("daglab scaffold", "a notebook paired with an asset or job: --asset NAME"),
     "doctor": ("daglab doctor", "check the environment"),
     "clean": ("daglab clean", "remove old exports and caches"),
 }
@@ -96,6 +97,8 @@ def init_project(options: InitOptions) -> InitResult:
         own.append(_task_file(root, options.tasks, options.force))
     _manifest.record(root, own, generator="init", kind="config")
     files += own
+    if options.examples:
+        files += _examples(project, notebooks, options)
     result = InitResult(project=project, mode=mode, notebooks_dir=notebooks, files=files)
     result.next_steps = _next_steps(result, options)
     changed = [project.relative(i.path) for i in files if i.action not in ("unchanged", "skipped")]
@@ -166,6 +169,60 @@ def _daglab_home(project: Project, notebooks: Path, options: InitOptions) -> lis
         readme = render("init/notebooks_README.md.j2", package=project.package or root.name)
         files.append(write_file(root, notebooks / "README.md", readme, force=options.force))
     return files
+
+
+def _examples(project: Project, notebooks: Path, options: InitOptions) -> list[Written]:
+    """``examples/quickstart_explore.py`` and, after bootstrap, one notebook per starter asset.
+
+    The quickstart explores every asset through the controls, so it needs nothing from the code;
+    a starter asset's notebook imports the asset for in-process runs from the module the
+    template put it in.
+    """
+    from datetime import date
+
+    from daglab._notebooks.render import NotebookSpec, NotebookTarget, render_notebook
+    from daglab._notebooks.scaffold import author_for
+
+    root = project.root
+    folder = notebooks / "examples"
+    author = author_for(root)
+    today = date.today().isoformat()
+    location = project.location_name or project.package
+    quickstart = NotebookSpec(
+        target=NotebookTarget("selection", "*", "__ASSET_JOB", None, location, ""),
+        notebook_file="quickstart_explore.py",
+        title="Quickstart: explore and run this project",
+        author=author,
+        created=today,
+        inprocess=False,
+        attach=False,
+    )
+    specs = [quickstart]
+    if options.bootstrap and project.package:
+        from daglab._scaffold.project import starter_asset_modules
+
+        modules = starter_asset_modules(project.package, options.template)
+        for asset, module in modules.items():
+            target = NotebookTarget(
+                "asset", asset, "__ASSET_JOB", None, location, asset, module, attach_to=asset
+            )
+            specs.append(
+                NotebookSpec(
+                    target=target,
+                    notebook_file=f"{asset}_explore.py",
+                    title=f"Explore {asset}",
+                    author=author,
+                    created=today,
+                    import_module=module,
+                    import_name=asset,
+                )
+            )
+    written = [
+        write_file(root, folder / spec.notebook_file, render_notebook(spec), force=options.force)
+        for spec in specs
+    ]
+    _manifest.record(root, written, generator="init", kind="notebook")
+    return written
 
 
 def _daglab_yaml(project: Project, notebooks: Path, options: InitOptions) -> Written:

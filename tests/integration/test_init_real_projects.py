@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daglab._scaffold.project import TEMPLATES, starter_job
+from daglab._scaffold.project import TEMPLATES, starter_assets, starter_job
 from tests.conftest import run_daglab
 
 BIN = Path(sys.executable).parent
@@ -102,6 +102,28 @@ def test_bootstrapped_projects_load_in_dagster(
     assert lint.returncode == 0, lint.stdout
     fmt = run([tool("ruff"), "format", "--check", "--no-cache", "."], cwd=root)
     assert fmt.returncode == 0, fmt.stdout
+    examples = sorted((root / "src" / package / "notebooks" / "examples").glob("*_explore.py"))
+    assert [p.name for p in examples] == sorted(
+        ["quickstart_explore.py", *(f"{a}_explore.py" for a in starter_assets(template))]
+    )
+    marimo = run([tool("marimo"), "check", "--strict", *map(str, examples)], cwd=root)
+    assert marimo.returncode == 0, marimo.stdout + marimo.stderr
+    offline = {"DAGLAB_DAGSTER__PORT": "9", "DAGLAB_GRAPHQL__MAX_RETRIES": "0", **env}
+    quick, asset = (
+        next(p for p in examples if (p.name == "quickstart_explore.py") == want)
+        for want in (True, False)
+    )
+    quickstart = run([sys.executable, str(quick)], cwd=root, **offline)
+    assert quickstart.returncode == 0 and "Traceback" not in quickstart.stderr, quickstart.stderr
+    # A starter asset's notebook imports the asset from the project, for in-process runs.
+    html = root / "example.html"
+    export = run(
+        [tool("marimo"), "export", "html", str(asset), "-o", str(html)], cwd=root, **offline
+    )
+    assert export.returncode == 0, export.stdout + export.stderr
+    page = html.read_text()
+    assert "not reachable" in page and "Cannot import" not in page
+    html.unlink()
     stray = [p.name for p in root.rglob(".tmp_dagster_home_*")]
     assert stray == []
     assert starter_job(template) in (root / "README.md").read_text()

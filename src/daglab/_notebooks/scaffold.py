@@ -266,7 +266,8 @@ def notebook_path(notebooks_dir: Path, target: NotebookTarget, filename: str | N
     return path
 
 
-def _author(root: Path) -> str:
+def author_for(root: Path) -> str:
+    """Who the notebook names as its author: git's user.name, else the login name."""
     import getpass
 
     try:
@@ -458,7 +459,7 @@ def scaffold_notebook(
         target=target,
         notebook_file=path.name,
         title=request.title or f"Explore {target.name}",
-        author=request.author or _author(project.root),
+        author=request.author or author_for(project.root),
         created=today,
         template=template,
         inprocess=needs_import,

@@ -164,6 +164,18 @@ def starter_job(template: str) -> str:
     return _template(template).job
 
 
+def starter_asset_modules(package: str, template: str) -> dict[str, str]:
+    """Starter asset -> the module defining it (``<package>.defs.<file>``), from the template."""
+    files = render_project(package=package, template=template, project_name=package)
+    found: dict[str, str] = {}
+    for asset in starter_assets(template):
+        for relative, content in sorted(files.items()):
+            if relative.suffix == ".py" and re.search(rf"^def {asset}\(", content, re.M):
+                found[asset] = ".".join(relative.with_suffix("").parts[1:])
+                break
+    return found
+
+
 def render_project(
     *, package: str, template: str, project_name: str, dagster_port: int = 3000
 ) -> dict[PurePosixPath, str]:
