@@ -167,6 +167,23 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
+def test_every_combination_of_options_passes_marimo_check(tmp_path: Path) -> None:
+    """All templates x target kinds x in-process/attach/seed-data on and off."""
+    import itertools
+
+    files = []
+    for template, target, inprocess, attach, seed in itertools.product(
+        ("default", "minimal", "ml"), (ASSET, JOB, SELECTION), *([(True, False)] * 3)
+    ):
+        item = spec(template, target, inprocess=inprocess, attach=attach, seed_data=seed)
+        path = tmp_path / f"{template}_{target.kind}_{inprocess:d}{attach:d}{seed:d}.py"
+        path.write_text(render_notebook(item), encoding="utf-8")
+        files.append(str(path))
+    assert len(files) == 72
+    done = subprocess.run([MARIMO, "check", "--strict", *files], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
 def _offline_env(tmp_path: Path) -> dict[str, str]:
     """No webserver on this port: the notebook must degrade, not fail."""
     return {

@@ -121,6 +121,7 @@ class DagsterClient:
         self.allowed_operations = frozenset(allowed_operations)
         self.launched_by = launched_by
         self._transport = transport
+        self._transport_lock = threading.Lock()
         self._breaker = breaker_for(self.graphql_url)
 
     @classmethod
@@ -187,13 +188,15 @@ class DagsterClient:
 
     @property
     def transport(self) -> Transport:
-        if self._transport is None:
-            self._transport = HttpxTransport(tls=self.graphql_url.startswith("https:"))
-        return self._transport
+        with self._transport_lock:  # threads (and to_thread calls) share one connection pool
+            if self._transport is None:
+                self._transport = HttpxTransport(tls=self.graphql_url.startswith("https:"))
+            return self._transport
 
     def close(self) -> None:
         """Release the connections; a later call opens new ones (shared clients stay usable)."""
-        transport, self._transport = self._transport, None
+        with self._transport_lock:
+            transport, self._transport = self._transport, None
         if transport is not None:
             transport.close()
 
