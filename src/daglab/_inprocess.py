@@ -43,7 +43,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from daglab._errors import RunFailedError, ValidationError
-from daglab._project import Project, find_project
+from daglab._project import Project, find_project, first_workspace_entry
 
 __all__ = ["InProcessResult", "load_repository", "run_inprocess"]
 
@@ -290,51 +290,26 @@ def _source_for(project: Project, module: str | None) -> _Source:
 
 def _workspace_source(project: Project) -> _Source | None:
     """The first code location of ``workspace.yaml`` (the one ``dagster dev -w`` loads first)."""
-    import yaml  # defer for import performance
-
-    for file_name in ("workspace.yaml", "workspace.yml"):
-        path = project.root / file_name
-        if not path.is_file():
-            continue
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
-            return None
-        entries = data.get("load_from") if isinstance(data, dict) else None
-        for entry in entries or []:
-            if not isinstance(entry, dict):
-                continue
-            for key in ("python_module", "python_package"):
-                spec = entry.get(key)
-                if isinstance(spec, str):
-                    spec = {"module_name": spec}
-                if isinstance(spec, dict):
-                    name = spec.get("module_name") or spec.get("package_name")
-                    if name:
-                        return _Source(
-                            label=str(name),
-                            origin=file_name,
-                            module=str(name),
-                            attribute=spec.get("attribute"),
-                            paths=_import_roots(project, spec.get("working_directory")),
-                        )
-            spec = entry.get("python_file")
-            if isinstance(spec, str):
-                spec = {"relative_path": spec}
-            if isinstance(spec, dict) and spec.get("relative_path"):
-                workdir = spec.get("working_directory")
-                base = (project.root / workdir) if workdir else project.root
-                file = (base / str(spec["relative_path"])).resolve()
-                if not file.is_file():
-                    file = (project.root / str(spec["relative_path"])).resolve()
-                return _file_source(
-                    project,
-                    file,
-                    spec.get("attribute"),
-                    file_name,
-                    _import_roots(project, workdir),
-                )
-    return None
+    entry = first_workspace_entry(project.root)
+    if entry is None:
+        return None
+    workdir = entry.working_directory
+    if entry.module is not None:
+        return _Source(
+            label=entry.module,
+            origin=entry.file_name,
+            module=entry.module,
+            attribute=entry.attribute,
+            paths=_import_roots(project, workdir),
+        )
+    assert entry.relative_path is not None
+    base = (project.root / workdir) if workdir else project.root
+    file = (base / entry.relative_path).resolve()
+    if not file.is_file():
+        file = (project.root / entry.relative_path).resolve()
+    return _file_source(
+        project, file, entry.attribute, entry.file_name, _import_roots(project, workdir)
+    )
 
 
 def _source_from_spec(project: Project, spec: str, *, origin: str) -> _Source:

@@ -205,8 +205,20 @@ def _package_dir(root: Path, package: str, working_directory: str | None) -> Pat
     return None
 
 
-def _from_workspace_yaml(root: Path) -> tuple[str | None, str | None, Path | None] | None:
-    """The first code location of ``workspace.yaml``: (package, location name, package dir)."""
+@dataclass(frozen=True)
+class WorkspaceEntry:
+    """The first code location of ``workspace.yaml``: a module/package, or a Python file."""
+
+    file_name: str
+    module: str | None = None
+    relative_path: str | None = None
+    attribute: str | None = None
+    working_directory: str | None = None
+    location_name: str | None = None
+
+
+def first_workspace_entry(root: Path) -> WorkspaceEntry | None:
+    """What ``dagster dev -w workspace.yaml`` loads first, or None (no file, no usable entry)."""
     import yaml  # defer for import performance
 
     for name in ("workspace.yaml", "workspace.yml"):
@@ -217,30 +229,42 @@ def _from_workspace_yaml(root: Path) -> tuple[str | None, str | None, Path | Non
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError:
             return None
-        for entry in data.get("load_from") or []:
+        entries = data.get("load_from") if isinstance(data, dict) else None
+        for entry in entries or []:
             if not isinstance(entry, dict):
                 continue
-            for key in ("python_module", "python_package"):
+            for key in ("python_module", "python_package", "python_file"):
                 spec = entry.get(key)
                 if isinstance(spec, str):
-                    spec = {"module_name": spec}
-                if isinstance(spec, dict):
-                    module = spec.get("module_name") or spec.get("package_name")
-                    if module:
-                        workdir = spec.get("working_directory")
-                        top = str(module).split(".")[0]
-                        return (
-                            top,
-                            spec.get("location_name") or str(module),
-                            _package_dir(root, top, workdir),
-                        )
-            spec = entry.get("python_file")
-            if isinstance(spec, str):
-                spec = {"relative_path": spec}
-            if isinstance(spec, dict) and spec.get("relative_path"):
-                file = (root / str(spec["relative_path"])).resolve()
-                location = spec.get("location_name") or file.stem
-                parent = file.parent
-                is_pkg = (parent / "__init__.py").exists() and parent.name != "dagster"
-                return (parent.name if is_pkg else None, location, parent)
+                    spec = {"relative_path" if key == "python_file" else "module_name": spec}
+                if not isinstance(spec, dict):
+                    continue
+                module = spec.get("module_name") or spec.get("package_name")
+                relative = spec.get("relative_path") if key == "python_file" else None
+                if module or relative:
+                    return WorkspaceEntry(
+                        file_name=name,
+                        module=str(module) if module and not relative else None,
+                        relative_path=str(relative) if relative else None,
+                        attribute=spec.get("attribute"),
+                        working_directory=spec.get("working_directory"),
+                        location_name=spec.get("location_name"),
+                    )
     return None
+
+
+def _from_workspace_yaml(root: Path) -> tuple[str | None, str | None, Path | None] | None:
+    """The first code location of ``workspace.yaml``: (package, location name, package dir)."""
+    entry = first_workspace_entry(root)
+    if entry is None:
+        return None
+    if entry.module is not None:
+        top = entry.module.split(".")[0]
+        location = entry.location_name or entry.module
+        return (top, location, _package_dir(root, top, entry.working_directory))
+    assert entry.relative_path is not None
+    file = (root / entry.relative_path).resolve()
+    location = entry.location_name or file.stem
+    parent = file.parent
+    is_pkg = (parent / "__init__.py").exists() and parent.name != "dagster"
+    return (parent.name if is_pkg else None, location, parent)
