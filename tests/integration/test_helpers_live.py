@@ -177,3 +177,26 @@ def test_importing_helpers_does_not_import_dagster() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout) == []
+
+
+def test_runs_compared_across_configs_with_their_metrics(project: Path) -> None:
+    conn = helpers.connect(project=project)
+    state = helpers.manage_state({"runs": [], "run_ids": []})
+    for multiplier in (1, 3):
+        config = {"ops": {"scaled_summary": {"config": {"multiplier": multiplier}}}}
+        outcome = helpers.run_job(
+            assets="orders/raw_orders,orders/cleaned_orders,daily_summary,scaled_summary",
+            config=config,
+            conn=conn,
+            state=state,
+            timeout=120,
+        )
+        assert outcome.succeeded, outcome.to_dict()
+    metrics = [conn.require().run_metrics(run_id) for run_id in state["run_ids"]]
+    assert metrics[1]["scaled_summary.value"] == 3 * metrics[0]["scaled_summary.value"]
+    assert metrics[0]["scaled_summary.ratio"] == metrics[0]["scaled_summary.value"] / 100
+    table = helpers.views.compare_runs(conn, state)
+    rows = table.data
+    assert [r["ops.scaled_summary.config.multiplier"] for r in rows] == [1, 3]
+    assert rows[1]["scaled_summary.value"] == metrics[1]["scaled_summary.value"]
+    assert all(r["status"] == "SUCCESS" for r in rows)

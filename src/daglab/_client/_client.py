@@ -323,6 +323,7 @@ class DagsterClient:
             f"{url} did not answer like a Dagster webserver"
             f" (HTTP {response.status}: {response.text[:200]!r})",
             remediation="Check dagster.url and dagster.path_prefix; is Dagster recent enough?",
+            http_status=response.status,
         )
 
     def _graphql_answer(self, operation: str, response: Response) -> Any:
@@ -348,6 +349,7 @@ class DagsterClient:
                 f"Dagster refused {operation_named(operation).name}:"
                 f" {body.get('error') or response.status}",
                 remediation="Check the asset key and the metadata values.",
+                http_status=response.status,
             )
         return body
 
@@ -512,6 +514,23 @@ class DagsterClient:
         data = self.execute("run", {"runId": run_id})
         node = self._check(data["runOrError"], f"run {run_id}")
         return Run.from_graphql(dict(node), self.run_url(run_id))
+
+    def run_metrics(self, run_id: str) -> dict[str, float]:
+        """Numeric metadata the run's materializations recorded, as ``{"asset.label": value}``."""
+        data = self.execute("run_metrics", {"runId": run_id})
+        node = self._check(data["runOrError"], f"run {run_id}")
+        metrics: dict[str, float] = {}
+        for event in node.get("assetMaterializations") or []:
+            asset = "/".join((event.get("assetKey") or {}).get("path") or [])
+            for entry in event.get("metadataEntries") or []:
+                text = entry.get("floatRepr") or entry.get("intRepr")
+                if text is None:
+                    continue
+                try:
+                    metrics[f"{asset}.{entry['label']}"] = float(text)
+                except ValueError:
+                    continue
+        return metrics
 
     def run_url(self, run_id: str) -> str:
         return f"{self.base_url}/runs/{run_id}"

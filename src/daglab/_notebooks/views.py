@@ -601,7 +601,8 @@ def _retry_of(launched: Launched) -> str:
 
 
 def compare_runs(conn: Connection, state: NotebookState) -> Any:
-    """This notebook's runs side by side: the config values each used, status and duration."""
+    """This notebook's runs side by side: the config values each used, status, duration and
+    the numeric metadata (metrics) their materializations recorded."""
     mo = _mo()
     runs = list(state.get("runs") or [])
     if not runs:
@@ -616,6 +617,8 @@ def compare_runs(conn: Connection, state: NotebookState) -> Any:
                 row["status"] = found.value.status
                 duration = found.value.duration
                 row["duration_s"] = round(duration, 2) if duration is not None else None
+            metrics = attempt(client.run_metrics, entry["run_id"], state=state)
+            row.update(metrics.value or {})
         row.update(_flatten(entry.get("config") or {}))
         rows.append(row)
     return mo.ui.table(rows, selection=None, label="Runs by config")
