@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from daglab._errors import (
     ConflictError,
     ConnectivityError,
+    DaglabError,
     EnvironmentMissingError,
     UsageError,
     ValidationError,
@@ -329,7 +330,10 @@ def _initial_config(
     from daglab._client import JobRef
 
     ref = JobRef(target.name, target.repository, target.location)
-    text = client.default_config_yaml(ref)
+    try:
+        text = client.default_config_yaml(ref)
+    except DaglabError:  # an older Dagster without rootDefaultYaml: start empty
+        return ""
     return "" if text.strip() in ("", "{}") else text
 
 
