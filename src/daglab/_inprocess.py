@@ -35,7 +35,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -192,6 +192,25 @@ def run_inprocess(
                 load_values=load_values,
                 load_duration=load_duration,
             )
+    with suppress(Exception):  # the local history `daglab stats` reads; never fails a run
+        from daglab import _history
+
+        _history.record(
+            "inprocess",
+            {
+                "target": result.target,
+                "target_kind": result.kind,  # "kind" is the event's own
+                "success": result.success,
+                "duration_s": round(result.duration_s, 4),
+                "load_duration_s": round(result.load_duration_s, 4),
+                "rss_after_bytes": result.rss_after_bytes,
+                "rss_peak_delta": result.rss_peak_delta,
+                "module": result.module,
+                "materialized": list(result.materialized[:100]),
+                "partition_key": result.partition_key,
+            },
+            start=found.root,
+        )
     if raise_on_error and not result.success:
         raise RunFailedError(
             f"in-process run of {result.kind} {result.target} failed: {result.error}",

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import runpy
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,11 +128,13 @@ def run_sweep(
     parallel: int,
     fail_fast: bool,
     on_result: Callable[[SweepResult], None] | None = None,
+    target: str | None = None,
 ) -> list[SweepResult]:
     """Launch every config (at most ``parallel`` at a time) and wait for each.
 
     ``launch_one(item, tags) -> (run_id, url)``; ``wait_one(run_id) -> (status, duration,
-    error)``. With ``fail_fast`` no new run starts after one fails.
+    error)``. With ``fail_fast`` no new run starts after one fails. The sweep is recorded in
+    the local history (``target`` names what it ran) for ``daglab stats``.
     """
     results = [SweepResult(item) for item in sweep.items]
     stop = threading.Event()
@@ -160,6 +164,21 @@ def run_sweep(
         if on_result is not None:
             on_result(result)
 
+    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         list(pool.map(work, results))
+    with suppress(Exception):  # history is a convenience: it never fails the sweep
+        from daglab import _history
+
+        _history.record(
+            "sweep",
+            {
+                "sweep_id": sweep.sweep_id,
+                "target": target,
+                "file": str(sweep.path),
+                "count": len(results),
+                "successes": sum(r.status == "SUCCESS" for r in results),
+                "duration_s": round(time.monotonic() - started, 3),
+            },
+        )
     return results

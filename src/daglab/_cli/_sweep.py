@@ -69,7 +69,9 @@ def run_sweep_command(
             error = f"timed out after {timeout:g} s" + (" and canceled" if outcome.canceled else "")
         return outcome.run.status, outcome.run.duration, error
 
-    results = run_sweep(sweep, launch_one, wait_one, parallel=parallel, fail_fast=fail_fast)
+    results = run_sweep(
+        sweep, launch_one, wait_one, parallel=parallel, fail_fast=fail_fast, target=target.label
+    )
     failed = [r for r in results if r.status != "SUCCESS"]
     if json_output:
         payload = {"sweep_id": sweep.sweep_id, "results": [r.to_dict() for r in results]}
