@@ -21,6 +21,7 @@ TaskRunner = Literal["none", "just", "make"]
 
 #: Task-runner targets for the commands daglab has; each new command adds its line here.
 TASKS: dict[str, tuple[str, str]] = {
+    "dev": ("daglab dev", "Dagster UI and the marimo editor side by side"),
     "scaffold": ("daglab scaffold", "a notebook paired with an asset or job: --asset NAME"),
     "doctor": ("daglab doctor", "check the environment"),
     "clean": ("daglab clean", "remove old exports and caches"),
