@@ -55,7 +55,8 @@ def record(kind: str, data: Mapping[str, Any], *, start: Path | None = None) -> 
         if root is None:
             return False
         path = history_path(root)
-        line = json.dumps({"kind": kind, "at": time.time(), **data}, default=str) + "\n"
+        event = {**data, "kind": kind, "at": time.time()}  # the event's own kind always wins
+        line = json.dumps(event, default=str) + "\n"
         _append(path, line.encode("utf-8"))
     except OSError:
         return False
