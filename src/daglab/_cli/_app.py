@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from daglab._cli import clean, config, dev, discover, doctor, init, migrate, scaffold, stats
+from daglab._cli import clean, config, dev, discover, doctor, export, init, migrate, scaffold, stats
 from daglab._cli import run as run_command
 from daglab._cli._context import LOG_LEVELS, CliState
 from daglab._version import __version__
@@ -75,6 +75,7 @@ clean.register(app)
 migrate.register(app)
 dev.register(app)
 stats.register(app)
+export.register(app)
 
 
 def _hoist_global_options(args: list[str]) -> list[str]:

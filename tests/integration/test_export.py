@@ -1,0 +1,611 @@
+"""``daglab export``: real marimo exports, real attachments in Dagster, real S3 (moto) uploads."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from daglab import _history
+from daglab._errors import UsageError
+from daglab._export import AttachTarget, generate_compute_helper, parse_attach
+from tests.conftest import Result, run_daglab
+from tests.dagster_server import DagsterServer, graphql
+from tests.proxy import Proxy, _Handler, _Server
+
+NOTEBOOK = """import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App()
+
+
+@app.cell
+def _():
+    import marimo as mo
+
+    mo.md("Orders exploration: " + str(6 * 7) + " rows")
+    return
+
+
+if __name__ == "__main__":
+    app.run()
+"""
+
+FAILING = """import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+    raise ValueError("cell exploded on purpose")
+
+
+if __name__ == "__main__":
+    app.run()
+"""
+
+OBSERVATION = """query($path: [String!]!, $partitions: [String!]) {
+  assetOrError(assetKey: {path: $path}) {
+    __typename
+    ... on Asset {
+      assetObservations(partitions: $partitions, limit: 1) {
+        partition
+        timestamp
+        metadataEntries {
+          __typename label
+          ... on TextMetadataEntry { text }
+          ... on PathMetadataEntry { path }
+          ... on UrlMetadataEntry { url }
+        }
+      }
+    }
+  }
+}"""
+DAY = 86400
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A git root with daglab.yaml, .daglab/ (so history is kept) and one notebook."""
+    root = tmp_path / "proj"
+    (root / ".git").mkdir(parents=True)
+    (root / ".daglab").mkdir()
+    (root / "daglab.yaml").write_text("version: '1.0'\n")
+    (root / "notebooks").mkdir()
+    (root / "notebooks" / "orders.py").write_text(NOTEBOOK)
+    return root
+
+
+@pytest.fixture
+def live(project: Path, dagster_server: DagsterServer) -> Path:
+    (project / "daglab.yaml").write_text(f"dagster:\n  url: {dagster_server.url}\n")
+    return project
+
+
+def export(project: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    return run_daglab("export", "notebooks/orders.py", *args, cwd=project, env=env)
+
+
+def latest(server: DagsterServer, key: str, partition: str | None = None) -> dict[str, Any] | None:
+    """The newest observation of ``key`` with its entries by label, or None."""
+    variables = {"path": key.split("/"), "partitions": [partition] if partition else None}
+    node = graphql(server, OBSERVATION, variables)["data"]["assetOrError"]
+    if node["__typename"] != "Asset" or not node["assetObservations"]:
+        return None
+    observation: dict[str, Any] = node["assetObservations"][0]
+    observation["entries"] = {e["label"]: e for e in observation["metadataEntries"]}
+    return observation
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".html" in p.name)
+
+
+# -- export -------------------------------------------------------------------------------------
+
+
+def test_export_writes_the_html_beside_the_notebook(project: Path) -> None:
+    result = export(project, "--no-compress", "--json")
+    assert result.exit_code == 0, result
+    report = json.loads(result.stdout)
+    html = project / "notebooks" / "orders.html"
+    assert report["export"]["path"] == str(html)
+    assert report["export"]["compressed"] is False and report["attached"] == []
+    text = html.read_text()
+    assert text.lstrip().lower().startswith("<!doctype html>") and "marimo" in text
+    assert "Orders exploration" in text
+    assert report["export"]["size"] == html.stat().st_size
+    assert leftovers(project / "notebooks") == ["orders.html"]  # no scratch file left
+    events = _history.read(project, kinds=["export"])
+    assert len(events) == 1 and events[0].data["path"] == str(html)
+
+
+def test_compress_writes_gzip_that_decompresses_to_the_html(project: Path) -> None:
+    out = project / "site"  # a folder (made here), so the file keeps the notebook's name
+    result = export(project, "--compress", "--output", str(out))
+    assert result.exit_code == 0, result
+    data = (out / "orders.html.gz").read_bytes()
+    assert data[:2] == b"\x1f\x8b"
+    html = gzip.decompress(data)
+    assert html.startswith(b"<!DOCTYPE html>") and b"Orders exploration" in html
+    assert "orders.html.gz" in result.stdout
+
+
+def test_retention_removes_only_this_notebooks_old_exports(project: Path) -> None:
+    # the flag wins over export.retention_days; export.compress: false is the default used
+    (project / "daglab.yaml").write_text("export: {retention_days: 1000, compress: false}\n")
+    folder = project / "notebooks"
+    (folder / "orders-v2.py").write_text(NOTEBOOK)  # another notebook, with its own exports
+    old = time.time() - 10 * DAY
+    for name in ("orders.html.gz", "orders-2024-01-05.html", "orders-v2.html", "other.html"):
+        (folder / name).write_text("<html></html>")
+        os.utime(folder / name, (old, old))
+    (folder / "orders-fresh.html").write_text("<html></html>")
+    result = export(project, "--retention-days", "5", "--json")
+    assert result.exit_code == 0, result
+    removed = sorted(Path(p).name for p in json.loads(result.stdout)["export"]["removed"])
+    assert removed == ["orders-2024-01-05.html", "orders.html.gz"]
+    assert leftovers(folder) == ["orders-fresh.html", "orders-v2.html", "orders.html", "other.html"]
+
+
+def test_a_failing_cell_is_exit_7_and_leaves_nothing(project: Path) -> None:
+    (project / "notebooks" / "orders.py").write_text(FAILING)
+    result = export(project, "--no-compress")
+    assert result.exit_code == 7, result
+    assert "cell exploded on purpose" in result.stderr
+    assert "marimo edit" in result.stderr
+    assert leftovers(project / "notebooks") == []
+    elsewhere = export(project, "--output", str(project / "site"))
+    assert elsewhere.exit_code == 7 and not (project / "site").exists()
+    assert _history.read(project, kinds=["export"]) == []
+
+
+def test_bad_input_exit_codes(project: Path, cli: Any) -> None:
+    missing = cli("export", "notebooks/nope.py", cwd=project)
+    assert missing.exit_code == 7 and "no such notebook" in missing.stderr
+    nothing = cli("export", cwd=project)
+    assert nothing.exit_code == 2 and "which notebook" in nothing.stderr
+    for bad in ("orders/raw_orders", "asset://", "asset://orders//x", "asset://orders:"):
+        result = cli("export", "notebooks/orders.py", "--attach", bad, cwd=project)
+        assert result.exit_code == 2, (bad, result)
+        assert "asset://KEY[:PARTITION]" in result.stderr
+    scheme = cli("export", "notebooks/orders.py", "--upload", "ftp://h/x", "--json", cwd=project)
+    assert scheme.exit_code == 2
+    assert json.loads(scheme.stdout)["message"].endswith("unknown storage ftp://")
+    for conflict in (
+        ["--attach", "asset://a", "--job", "j"],
+        ["--upload", "s3://b", "--no-upload"],
+    ):
+        result = cli("export", "notebooks/orders.py", *conflict, cwd=project)
+        assert result.exit_code == 2 and "not both" in result.stderr
+    assert leftovers(project / "notebooks") == []  # nothing ran
+
+
+def test_parse_attach() -> None:
+    assert parse_attach("asset://orders/daily_orders:2024-01-05") == AttachTarget(
+        ("orders", "daily_orders"), "2024-01-05"
+    )
+    assert parse_attach("asset://top").path == ("top",)
+    hourly = parse_attach("asset://events:2024-01-05-10:00")
+    assert hourly.partition == "2024-01-05-10:00"
+    assert str(hourly) == "asset://events:2024-01-05-10:00"
+    with pytest.raises(UsageError):
+        parse_attach("asset:/orders")
+
+
+def test_the_compute_helper_attaches_the_same_metadata_inside_an_asset(tmp_path: Path) -> None:
+    import dagster as dg
+
+    html = tmp_path / "nb.html"
+    metadata = {
+        "exploration": str(html),
+        "exploration_signed_url": "https://bucket.example/nb.html?X-Sig=1",
+        "exploration_git_commit": "abc123",
+        "rows": 3,
+    }
+    code = generate_compute_helper("orders/raw_orders", metadata)
+    assert "context.add_output_metadata(NOTEBOOK_EXPORT)" in code
+    assert "dg.MaterializeResult(metadata=NOTEBOOK_EXPORT)" in code
+
+    @dg.asset(key=dg.AssetKey(["orders", "raw_orders"]))
+    def raw_orders(context):  # type: ignore[no-untyped-def]
+        exec(code, {"context": context})
+
+    with dg.instance_for_test() as instance:
+        assert dg.materialize([raw_orders], instance=instance).success
+        event = instance.get_latest_materialization_event(dg.AssetKey(["orders", "raw_orders"]))
+    assert event is not None and event.asset_materialization is not None
+    recorded = event.asset_materialization.metadata
+    assert recorded["exploration"] == dg.MetadataValue.path(str(html))
+    assert recorded["exploration_signed_url"] == dg.MetadataValue.url(
+        metadata["exploration_signed_url"]
+    )
+    assert recorded["exploration_git_commit"].value == "abc123"
+    assert recorded["rows"].value == 3
+
+
+# -- attach (live server) -----------------------------------------------------------------------
+
+
+@pytest.mark.dagster
+def test_attach_records_an_observation_with_the_metadata(
+    live: Path, dagster_server: DagsterServer
+) -> None:
+    result = export(live, "--no-compress", "--attach", "asset://orders/raw_orders", "--json")
+    assert result.exit_code == 0, result
+    (attached,) = json.loads(result.stdout)["attached"]
+    assert attached["typed"] is False and "DAGSTER_HOME is not set" in attached["typed_note"]
+    observation = latest(dagster_server, "orders/raw_orders")
+    assert observation is not None
+    entries = observation["entries"]
+    assert entries["exploration_export_id"]["text"] == attached["export_id"]
+    html = live / "notebooks" / "orders.html"
+    assert entries["exploration"] == {
+        "__typename": "TextMetadataEntry",
+        "label": "exploration",
+        "text": str(html),
+    }
+    assert entries["exploration_notebook"]["text"] == str(live / "notebooks" / "orders.py")
+    assert entries["exploration_exported_at"]["text"].startswith(time.strftime("%Y-"))
+    kinds = [e.kind for e in _history.read(live)]
+    assert kinds == ["export", "attach"]
+    # The webserver refuses any other content type; daglab's own request got through above.
+    refused = httpx.post(
+        f"{dagster_server.url}/report_asset_observation/orders/raw_orders",
+        content=b"{}",
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert refused.status_code == 400 and "Unhandled content type" in refused.text
+
+
+@pytest.mark.dagster
+def test_attach_to_a_partition_with_a_metadata_key_from_config(
+    live: Path, dagster_server: DagsterServer
+) -> None:
+    with (live / "daglab.yaml").open("a") as handle:
+        handle.write("defaults: {attach_metadata_key: analysis}\n")
+    result = export(live, "--attach", "asset://orders/daily_orders:2024-01-05", "--json")
+    assert result.exit_code == 0, result
+    (attached,) = json.loads(result.stdout)["attached"]
+    assert attached["partition"] == "2024-01-05"
+    observation = latest(dagster_server, "orders/daily_orders", "2024-01-05")
+    assert observation is not None and observation["partition"] == "2024-01-05"
+    assert observation["entries"]["analysis_export_id"]["text"] == attached["export_id"]
+    assert observation["entries"]["analysis"]["text"].endswith("orders.html.gz")
+    unpartitioned = export(live, "--attach", "asset://orders/raw_orders:2024-01-05")
+    assert unpartitioned.exit_code == 7 and "is not partitioned" in unpartitioned.stderr
+
+
+@pytest.mark.dagster
+def test_a_missing_asset_is_exit_7_with_a_suggestion_and_attaches_nothing(
+    live: Path, dagster_server: DagsterServer
+) -> None:
+    result = export(live, "--attach", "asset://orders/raw_order")
+    assert result.exit_code == 7, result
+    assert "did you mean orders/raw_orders" in result.stderr
+    assert latest(dagster_server, "orders/raw_order") is None
+    assert leftovers(live / "notebooks") == []  # checked before the notebook ran
+    assert _history.read(live) == []
+
+
+@pytest.mark.dagster
+def test_typed_entries_only_when_dagster_home_is_the_webservers_instance(
+    live: Path, dagster_server: DagsterServer, tmp_path: Path
+) -> None:
+    same = export(
+        live,
+        "--attach",
+        "asset://orders/cleaned_orders",
+        "--json",
+        env={"DAGSTER_HOME": str(dagster_server.dagster_home)},
+    )
+    assert same.exit_code == 0, same
+    (attached,) = json.loads(same.stdout)["attached"]
+    assert attached["typed"] is True, attached
+    observation = latest(dagster_server, "orders/cleaned_orders")
+    assert observation is not None
+    entries = observation["entries"]
+    assert entries["exploration_export_id"]["text"] == attached["export_id"]
+    assert entries["exploration"]["__typename"] == "PathMetadataEntry"
+    assert entries["exploration"]["path"] == str(live / "notebooks" / "orders.html.gz")
+    assert entries["exploration_notebook"]["__typename"] == "PathMetadataEntry"
+
+    elsewhere = tmp_path / "another_dagster_home"
+    elsewhere.mkdir()
+    (elsewhere / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    other = export(
+        live,
+        "--attach",
+        "asset://orders/cleaned_orders",
+        "--json",
+        env={"DAGSTER_HOME": str(elsewhere)},
+    )
+    assert other.exit_code == 0, other
+    (attached,) = json.loads(other.stdout)["attached"]
+    assert attached["typed"] is False
+    assert "is not the webserver's instance" in attached["typed_note"]
+    observation = latest(dagster_server, "orders/cleaned_orders")
+    assert observation is not None
+    assert observation["entries"]["exploration_export_id"]["text"] == attached["export_id"]
+    assert observation["entries"]["exploration"]["__typename"] == "TextMetadataEntry"
+
+
+@pytest.mark.dagster
+def test_job_attaches_to_every_asset_it_materializes(
+    live: Path, dagster_server: DagsterServer
+) -> None:
+    result = export(live, "--job", "quick_asset_job", "--json")
+    assert result.exit_code == 0, result
+    attached = {a["asset"]: a for a in json.loads(result.stdout)["attached"]}
+    assert sorted(attached) == ["daily_summary", "orders/cleaned_orders", "orders/raw_orders"]
+    for key, entry in attached.items():
+        observation = latest(dagster_server, key)
+        assert observation is not None
+        assert observation["entries"]["exploration_export_id"]["text"] == entry["export_id"]
+    ops_only = export(live, "--job", "configurable_job")
+    assert ops_only.exit_code == 7
+    assert "materializes no assets" in ops_only.stderr
+    assert "--attach asset://KEY" in ops_only.stderr
+    typo = export(live, "--job", "quick_asset_jb")
+    assert typo.exit_code == 7 and "did you mean quick_asset_job" in typo.stderr
+
+
+@pytest.mark.dagster
+def test_auth_refused_is_6_and_a_dead_webserver_is_5(
+    project: Path, dagster_server: DagsterServer
+) -> None:
+    guarded = Proxy(dagster_server.url, token="export-token-3141")
+    try:
+        refused = export(
+            project,
+            "--attach",
+            "asset://orders/raw_orders",
+            env={"DAGLAB_DAGSTER__URL": guarded.url},
+        )
+    finally:
+        guarded.close()
+    assert refused.exit_code == 6, refused
+    assert "refused the credentials" in refused.stderr
+    down = export(
+        project,
+        "--attach",
+        "asset://orders/raw_orders",
+        env={"DAGLAB_DAGSTER__PORT": "9", "DAGLAB_DAGSTER__GRAPHQL__MAX_RETRIES": "0"},
+    )
+    assert down.exit_code == 5 and "cannot reach" in down.stderr
+    assert leftovers(project / "notebooks") == []
+
+
+class _NoObservationEndpoint(_Handler):
+    """What a webserver without the REST endpoint (or a proxy that hides it) answers."""
+
+    def do_POST(self) -> None:
+        if self.path.startswith("/report_asset_observation/"):
+            self._reply(404, b"Not Found", "text/plain")
+        else:
+            super().do_POST()
+
+
+class _HidingProxy(Proxy):
+    def up(self) -> None:
+        import threading
+
+        server = _Server(("127.0.0.1", self.port), _NoObservationEndpoint)
+        server.proxy = self
+        self.port = server.server_address[1]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+
+
+@pytest.mark.dagster
+def test_without_the_endpoint_the_compute_helper_is_the_remedy(
+    project: Path, dagster_server: DagsterServer
+) -> None:
+    before = latest(dagster_server, "daily_summary")
+    proxy = _HidingProxy(dagster_server.url)
+    try:
+        result = export(
+            project,
+            "--attach",
+            "asset://daily_summary",
+            "--json",
+            env={"DAGLAB_DAGSTER__URL": proxy.url},
+        )
+    finally:
+        proxy.close()
+    assert result.exit_code == 3, result
+    error = json.loads(result.stdout)
+    assert "has no /report_asset_observation/ endpoint (HTTP 404)" in error["message"]
+    code = error["details"]["compute_helper"]
+    assert "context.add_output_metadata(NOTEBOOK_EXPORT)" in code
+    assert str(project / "notebooks" / "orders.html.gz") in code
+    assert code in error["remediation"]
+    compile(code, "helper.py", "exec")
+    assert latest(dagster_server, "daily_summary") == before  # nothing attached
+
+
+@pytest.mark.dagster
+def test_helpers_attach_metadata_takes_an_asset_uri(
+    live: Path, dagster_server: DagsterServer, tmp_path: Path
+) -> None:
+    from daglab import helpers
+
+    html = tmp_path / "nb.html"
+    html.write_text("<html></html>")
+    conn = helpers.connect(project=live)
+    attached = helpers.attach_metadata(
+        "asset://orders/daily_orders:2024-01-07", {"rows": 7}, html=html, conn=conn
+    )
+    assert attached.partition == "2024-01-07" and attached.typed is False
+    observation = latest(dagster_server, "orders/daily_orders", "2024-01-07")
+    assert observation is not None
+    assert observation["entries"]["exploration_export_id"]["text"] == attached.export_id
+    assert observation["entries"]["exploration"]["text"] == str(html.resolve())
+
+
+# -- upload (moto's S3 server) -----------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's S3 server on a loopback port, stopped by its process group at the end."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                httpx.get(url, timeout=2)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "moto_server did not start in 60 s"
+                time.sleep(0.2)
+        yield url
+    finally:
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the process group (SIGKILL after 15 s); assert nothing of it is left."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=15)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    survivors = []
+    for candidate in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):
+            if os.getpgid(candidate.pid) == proc.pid and candidate.status() != "zombie":
+                survivors.append(candidate.pid)
+    assert proc.poll() is not None and not survivors, survivors
+
+
+SECRET = "moto-secret-key-do-not-print"
+
+
+def aws_env(endpoint: str, home: Path) -> dict[str, str]:
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_S3": endpoint,
+        "AWS_CONFIG_FILE": str(home / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
+    }
+
+
+def s3_client(endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key=SECRET,
+        region_name="us-east-1",
+    )
+
+
+@pytest.mark.dagster
+def test_upload_to_s3_with_a_signed_url_in_the_metadata(
+    live: Path, dagster_server: DagsterServer, s3_endpoint: str, tmp_path: Path
+) -> None:
+    s3 = s3_client(s3_endpoint)
+    s3.create_bucket(Bucket="exports")
+    env = aws_env(s3_endpoint, tmp_path) | {"DAGSTER_HOME": str(dagster_server.dagster_home)}
+    result = export(
+        live,
+        "--upload",
+        "s3://exports/team/notebooks",
+        "--attach",
+        "asset://orders/raw_orders",
+        "--json",
+        env=env,
+    )
+    assert result.exit_code == 0, result
+    assert SECRET not in result.output
+    report = json.loads(result.stdout)
+    local = (live / "notebooks" / "orders.html.gz").read_bytes()
+    uploaded = report["export"]["uploaded"]
+    assert uploaded["url"] == "s3://exports/team/notebooks/orders.html.gz"
+    stored = s3.get_object(Bucket="exports", Key="team/notebooks/orders.html.gz")
+    assert stored["Body"].read() == local
+    assert stored["ContentType"] == "text/html" and stored["ContentEncoding"] == "gzip"
+    with httpx.stream("GET", uploaded["signed_url"]) as answer:
+        assert answer.status_code == 200
+        assert b"".join(answer.iter_raw()) == local
+    (attached,) = report["attached"]
+    assert attached["typed"] is True
+    observation = latest(dagster_server, "orders/raw_orders")
+    assert observation is not None
+    entries = observation["entries"]
+    assert entries["exploration_export_id"]["text"] == attached["export_id"]
+    assert entries["exploration_signed_url"] == {
+        "__typename": "UrlMetadataEntry",
+        "label": "exploration_signed_url",
+        "url": uploaded["signed_url"],
+    }
+    assert entries["exploration_url"]["url"] == uploaded["url"]
+    assert entries["exploration_signed_url_expires_at"]["text"] == uploaded["expires_at"]
+
+
+def test_upload_defaults_from_config_and_failures(
+    project: Path, s3_endpoint: str, tmp_path: Path
+) -> None:
+    s3 = s3_client(s3_endpoint)
+    s3.create_bucket(Bucket="configured")
+    (project / "daglab.yaml").write_text(
+        "export:\n  compress: false\n"
+        "  cloud_storage: {provider: s3, bucket: configured, prefix: daglab-exports/}\n"
+    )
+    env = aws_env(s3_endpoint, tmp_path)
+    result = export(project, env=env)
+    assert result.exit_code == 0, result
+    assert "uploaded to s3://configured/daglab-exports/orders.html" in result.stdout
+    assert SECRET not in result.output
+    stored = s3.get_object(Bucket="configured", Key="daglab-exports/orders.html")
+    assert stored["Body"].read() == (project / "notebooks" / "orders.html").read_bytes()
+    failed = export(project, "--upload", "s3://no-such-bucket/x", env=env)
+    assert failed.exit_code == 5, failed
+    assert "bucket does not exist" in failed.stderr
+    assert SECRET not in failed.output
+    assert (project / "notebooks" / "orders.html").is_file()  # the local export stays
+    events = _history.read(project, kinds=["export"])
+    assert events[0].data["uploaded"] == "s3://configured/daglab-exports/orders.html"
+    assert "uploaded" not in events[1].data
+    assert "bucket does not exist" in events[1].data["upload_error"]
