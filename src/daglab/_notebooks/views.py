@@ -81,6 +81,26 @@ def problem(error: BaseException | str, *, title: str = "Problem") -> Any:
     return mo.callout(mo.md(text), kind="danger")
 
 
+def header(
+    title: str,
+    target: Mapping[str, Any],
+    *,
+    version: str,
+    author: str,
+    created: str,
+    daglab_version: str,
+) -> Any:
+    """The notebook's title and what it is paired with."""
+    mo = _mo()
+    kind = html.escape(str(target.get("kind", "")))
+    name = html.escape(str(target.get("name", "")))
+    return mo.md(
+        f"# {html.escape(title)}\n\nPaired with the Dagster {kind} **{name}** · notebook"
+        f" v{html.escape(version)} by {html.escape(author)}, {html.escape(created)} · daglab"
+        f" {html.escape(daglab_version)}"
+    )
+
+
 def connection_status(conn: Connection) -> Any:
     mo = _mo()
     if conn.ok:
@@ -177,7 +197,7 @@ def selection_status(keys: Sequence[str], issue: str | None) -> Any:
 def config_status(check: ConfigCheck) -> Any:
     mo = _mo()
     if check.ok:
-        return mo.callout(mo.md("✅ Run config is valid for this job."), kind="success")
+        return mo.callout(mo.md("**Run config is valid** for this job."), kind="success")
     if check.ok is None:
         reason = html.escape("; ".join(check.problems))
         return mo.callout(mo.md(f"Run config not validated: {reason}"), kind="neutral")
@@ -337,7 +357,7 @@ def inprocess_view(result: Attempt[Any] | None, prompt: str) -> Any:
         return mo.vstack([warning, problem(result.error, title="In-process run failed")])
     assert result.value is not None
     data = result.value.to_dict()
-    status = "✅ succeeded" if data.get("success") else "❌ failed"
+    status = "succeeded" if data.get("success") else "FAILED"
     rows = [
         {"measure": "status", "value": status},
         {"measure": "wall time", "value": f"{data.get('duration_s', 0):.2f} s"},

@@ -4,6 +4,27 @@ __generated_with = "0.25.2"
 app = marimo.App(width="medium", app_title="Explore orders/daily_summary")
 
 
+@app.cell(hide_code=True)
+def _(
+    DAGLAB_VERSION,
+    NOTEBOOK_AUTHOR,
+    NOTEBOOK_CREATED,
+    NOTEBOOK_TITLE,
+    NOTEBOOK_VERSION,
+    TARGET,
+    views,
+):
+    views.header(
+        NOTEBOOK_TITLE,
+        TARGET,
+        version=NOTEBOOK_VERSION,
+        author=NOTEBOOK_AUTHOR,
+        created=NOTEBOOK_CREATED,
+        daglab_version=DAGLAB_VERSION,
+    )
+    return
+
+
 @app.cell
 def metadata():
     # 1. Metadata & version: written by `daglab scaffold`; edit freely.
@@ -71,25 +92,6 @@ def imports():
 
 
 @app.cell
-def _(
-    DAGLAB_VERSION,
-    NOTEBOOK_AUTHOR,
-    NOTEBOOK_CREATED,
-    NOTEBOOK_TITLE,
-    NOTEBOOK_VERSION,
-    TARGET,
-    mo,
-):
-    mo.md(
-        f"# {NOTEBOOK_TITLE}\n\n"
-        f"Paired with the Dagster {TARGET['kind']} **{TARGET['name']}** · notebook"
-        f" v{NOTEBOOK_VERSION} by {NOTEBOOK_AUTHOR}, {NOTEBOOK_CREATED} · daglab"
-        f" {DAGLAB_VERSION}"
-    )
-    return
-
-
-@app.cell
 def notebook_state(manage_state, track_performance):
     # 3. State shared by the cells below, with a history of every change.
     state = manage_state(
@@ -105,7 +107,7 @@ def notebook_state(manage_state, track_performance):
     return perf, state
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(mo):
     # 4. Connection & auth. None means dagster.url / host / port from daglab.yaml or DAGLAB_*.
     # The token comes from the variable named by dagster.auth.token_env: never paste it here.
@@ -114,7 +116,7 @@ def _(mo):
     return DAGSTER_URL, reconnect
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(DAGSTER_URL, connect, mo, reconnect, state, views):
     _ = reconnect.value  # pressing Reconnect runs this cell again
     conn = connect(DAGSTER_URL, project=mo.notebook_dir())
@@ -123,14 +125,14 @@ def _(DAGSTER_URL, connect, mo, reconnect, state, views):
     return (conn,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(mo):
     # 5. Controls: what to run, filled from Dagster's own discovery.
     refresh = mo.ui.button(label="Refresh", value=0, on_click=lambda count: count + 1)
     return (refresh,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(conn, discover, refresh, state, views):
     _ = refresh.value
     _found = views.attempt(discover, conn, state=state) if conn.ok else views.Attempt(None)
@@ -139,7 +141,7 @@ def _(conn, discover, refresh, state, views):
     return (discovery,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(TARGET, discovery, mo, views):
     _options = views.locations(discovery)
     location_select = mo.ui.dropdown(
@@ -148,7 +150,7 @@ def _(TARGET, discovery, mo, views):
     return (location_select,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(TARGET, discovery, location_select, mo, views):
     _options = views.repositories(discovery, location_select.value)
     repository_select = mo.ui.dropdown(
@@ -157,7 +159,7 @@ def _(TARGET, discovery, location_select, mo, views):
     return (repository_select,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(TARGET, discovery, location_select, mo, repository_select, views):
     _options = views.jobs(discovery, location_select.value, repository_select.value)
     job_select = mo.ui.dropdown(
@@ -166,7 +168,7 @@ def _(TARGET, discovery, location_select, mo, repository_select, views):
     return (job_select,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(TARGET, mo):
     run_config = mo.ui.code_editor(
         value="",
@@ -182,7 +184,7 @@ def _(TARGET, mo):
     return asset_selection, run_config
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(
     asset_selection,
     job_select,
@@ -203,14 +205,14 @@ def _(
     return
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(asset_selection, discovery, views):
     selected_keys, _issue = views.selected_assets(discovery, asset_selection.value)
     views.selection_status(selected_keys, _issue)
     return (selected_keys,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(conn, job_select, run_config, selected_keys, validate_config, views):
     config_check = validate_config(
         job_select.value, run_config.value, assets=selected_keys or None, conn=conn
@@ -219,14 +221,14 @@ def _(conn, job_select, run_config, selected_keys, validate_config, views):
     return (config_check,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(conn, refresh, views):
     _ = refresh.value
     views.queue_status(conn)
     return
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(mo):
     # 6. Launch in Dagster: validate, submit, show the run URL at once, follow its status.
     launch_button = mo.ui.run_button(label="Launch in Dagster", kind="success")
@@ -234,7 +236,7 @@ def _(mo):
     return (launch_button,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(
     NOTEBOOK_NAME,
     conn,
@@ -282,14 +284,14 @@ def _(mo, views):
     return target_definition, target_import_problem
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(mo):
     inprocess_button = mo.ui.run_button(label="Run in-process")
     mo.hstack([inprocess_button], justify="start")
     return (inprocess_button,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(
     TARGET,
     inprocess_button,
@@ -323,7 +325,7 @@ def _(
     return (inprocess_result,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(conn, launched, mo, state, views):
     # ML: compare this notebook's runs: the config each used, status, duration, metrics.
     _ = launched
@@ -331,21 +333,21 @@ def _(conn, launched, mo, state, views):
     return
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(mo):
     # 8. Performance: UI runs against in-process runs, memory, success rate.
     perf_refresh = mo.ui.button(label="Refresh", value=0, on_click=lambda count: count + 1)
     return (perf_refresh,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(inprocess_result, launched, mo, perf, perf_refresh, views):
     _ = (perf_refresh.value, launched, inprocess_result)  # refresh after every run
     mo.vstack([mo.md("## Performance"), views.performance(perf), perf_refresh])
     return
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(mo):
     # 9. Export this notebook as HTML and attach it to the asset in Dagster's UI.
     export_button = mo.ui.run_button(label="Export HTML & attach")
@@ -354,7 +356,7 @@ def _(mo):
     return compress_export, export_button
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(TARGET, attach_metadata, compress_export, conn, export_button, mo, state, views):
     exported = (
         views.export_and_attach(
@@ -378,7 +380,7 @@ def _(TARGET, attach_metadata, compress_export, conn, export_button, mo, state, 
     return (exported,)
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(mo):
     # 10. Error recovery: reset, retry a failed run with the edited config, diagnostics.
     reset_button = mo.ui.run_button(label="Reset state", kind="warn")
@@ -388,7 +390,7 @@ def _(mo):
     return diagnostics_button, reset_button, retry_button
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _(
     NOTEBOOK_NAME,
     conn,
