@@ -78,6 +78,28 @@ stats.register(app)
 export.register(app)
 
 
+def _reflow(text: str | None) -> str | None:
+    """Docstring paragraphs as single lines, so help wraps to the terminal, not to the source."""
+    if not text:
+        return text
+    import inspect
+
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    for command in typer_app.registered_commands:
+        callback = command.callback
+        command.help = _reflow(command.help or (callback.__doc__ if callback else None))
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _reflow_help(group.typer_instance)
+
+
+_reflow_help(app)
+
+
 def _hoist_global_options(args: list[str]) -> list[str]:
     """Let ``--log-level X`` appear after the command too, as users type it."""
     hoisted: list[str] = []
