@@ -12,7 +12,21 @@ import pytest
 import daglab
 from tests.conftest import Result
 
-COMMANDS = [["init"], ["doctor"], ["clean"], ["config"], ["config", "show"], ["discover"], ["run"]]
+COMMANDS = [
+    ["init"],
+    ["scaffold"],
+    ["dev"],
+    ["discover"],
+    ["run"],
+    ["export"],
+    ["stats"],
+    ["migrate"],
+    ["doctor"],
+    ["clean"],
+    ["config"],
+    ["config", "show"],
+    ["config", "validate"],
+]
 
 
 def test_version(cli, tmp_path: Path) -> None:
