@@ -6,7 +6,8 @@ prints medians and ratios for:
 - discovery: `daglab discover --json` vs the same GraphQL document sent by curl vs
   `dg list defs --json` (which imports the code), plus discovery from an already running process
   (a notebook kernel or an agent) and the import floor of the CLI's libraries;
-- wait lag: how long after the end time Dagster records a `daglab run --wait` process has exited;
+- wait lag: how long after the end time Dagster records a `daglab run --wait` process has exited,
+  and when `DagsterClient.wait` in a running process (a notebook) returns;
 - launch overhead: `daglab run --no-wait` vs `dagster job launch`.
 
     python benchmarks/client.py [--assets 2000] [--runs 5]
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import json
 import os
 import shutil
@@ -142,11 +144,12 @@ def main() -> None:
         report(args, project, env, url)
     finally:
         os.killpg(server.pid, signal.SIGINT)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             server.wait(30)
-        except subprocess.TimeoutExpired:
+        # A code server's gRPC child can outlive dagster dev; nothing of the group may stay.
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        server.wait()
         log.close()
         shutil.rmtree(work, ignore_errors=True)
 
@@ -182,6 +185,23 @@ def warm_discovery(url: str, runs: int) -> float:
         times.append(time.perf_counter() - started)
     client.close()
     return statistics.median(times)
+
+
+def wait_notice_lags(url: str, runs: int) -> list[float]:
+    """How long after Dagster's end time a running process (a notebook) sees a run end."""
+    from daglab import DagsterClient
+    from daglab._config_models import DagsterSettings
+
+    client = DagsterClient.shared(DagsterSettings(url=url))
+    job = client.resolve_job("bench_job")
+    lags = []
+    for _ in range(runs):
+        run = client.launch(job, {})
+        finished = client.wait(run.run_id, timeout=120)
+        noticed = time.time()
+        lags.append(noticed - (finished.ended or noticed))
+    client.close()
+    return lags
 
 
 def report(args: argparse.Namespace, project: Path, env: dict[str, str], url: str) -> None:
@@ -248,8 +268,16 @@ def report(args: argparse.Namespace, project: Path, env: dict[str, str], url: st
         query = "query($id: ID!) { runOrError(runId: $id) { ... on Run { endTime } } }"
         answer = httpx.post(f"{url}/graphql", json={"query": query, "variables": {"id": run_id}})
         lags.append(exited - answer.json()["data"]["runOrError"]["endTime"])
-    print("\nwait: process exit after Dagster's recorded end time")
-    print(f"  median {statistics.median(lags):.3f} s, max {max(lags):.3f} s (target <= 0.5 s)")
+    noticed = wait_notice_lags(url, runs)
+    print("\nwait: after the end time Dagster records (target <= 0.5 s)")
+    print(
+        f"  daglab run --wait exits       median {statistics.median(lags):.3f} s,"
+        f" max {max(lags):.3f} s"
+    )
+    print(
+        f"  DagsterClient.wait() returns  median {statistics.median(noticed):.3f} s,"
+        f" max {max(noticed):.3f} s"
+    )
 
     launch = timed([daglab, "run", "--job", "bench_job", "--no-wait", "--json"], runs, env=env)
     peer = timed(

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from daglab._client._client import DagsterClient, poll_pause
+from daglab._client._client import POLL_INITIAL, POLL_MAX, DagsterClient, poll_pause
 from daglab._client._models import ConfigProblem, Discovery, JobRef, Run, StepFailure
 
 
@@ -90,8 +90,8 @@ class AsyncDagsterClient:
         *,
         timeout: float | None = None,
         on_update: Callable[[Run, float], None] | None = None,
-        poll_initial: float = 0.1,
-        poll_max: float = 0.3,
+        poll_initial: float = POLL_INITIAL,
+        poll_max: float = POLL_MAX,
     ) -> Run:
         """Poll until the run ends (or ``timeout``); cancelling the task stops the polling."""
         loop = asyncio.get_running_loop()

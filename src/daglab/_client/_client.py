@@ -76,6 +76,12 @@ def _is_loopback(url: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
+# Waiting polls a small query with a capped backoff: the end of a run is seen within POLL_MAX
+# plus one request, at no more than five requests a second.
+POLL_INITIAL = 0.1
+POLL_MAX = 0.2
+
+
 def poll_pause(interval: float, timeout: float | None, elapsed: float) -> float:
     """How long a wait loop sleeps next: its interval, cut short by the timeout."""
     return interval if timeout is None else min(interval, max(0.0, timeout - elapsed))
@@ -532,6 +538,12 @@ class DagsterClient:
                     continue
         return metrics
 
+    def partition_keys(self, asset_key: Sequence[str]) -> list[str]:
+        """The partition keys an asset has now (dynamic partitions included)."""
+        data = self.execute("asset_partitions", {"assetKey": {"path": list(asset_key)}})
+        node = self._check(data["assetNodeOrError"], f"asset {'/'.join(asset_key)}")
+        return [str(key) for key in node.get("partitionKeys") or []]
+
     def run_url(self, run_id: str) -> str:
         return f"{self.base_url}/runs/{run_id}"
 
@@ -593,8 +605,8 @@ class DagsterClient:
         *,
         timeout: float | None = None,
         on_update: Callable[[Run, float], None] | None = None,
-        poll_initial: float = 0.1,
-        poll_max: float = 0.3,
+        poll_initial: float = POLL_INITIAL,
+        poll_max: float = POLL_MAX,
     ) -> Run:
         """Poll until the run ends (or ``timeout``); capped backoff keeps the end lag small.
 
