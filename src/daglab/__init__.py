@@ -14,7 +14,8 @@ TYPE_CHECKING = False  # importing typing would cost more than this module
 if TYPE_CHECKING:
     from typing import Any
 
-    from daglab._client import AsyncDagsterClient, DagsterClient
+    from daglab._client import DagsterClient
+    from daglab._client._async import AsyncDagsterClient
     from daglab._config import LoadedConfig, load_config
     from daglab._config_models import DaglabConfig
     from daglab._errors import (
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from daglab._project import Project, find_project
 
 _LAZY = {
-    "AsyncDagsterClient": "daglab._client",
+    "AsyncDagsterClient": "daglab._client._async",
     "AuthenticationError": "daglab._errors",
     "ConfigError": "daglab._errors",
     "ConflictError": "daglab._errors",

@@ -23,7 +23,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from daglab._client import AsyncDagsterClient, DagsterClient
+    from daglab._client import DagsterClient
+    from daglab._client._async import AsyncDagsterClient
     from daglab._export import attach_metadata, export_html
     from daglab._inprocess import InProcessResult, run_inprocess
     from daglab._notebooks import views
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from daglab._validation import sanitize_input, validate_yaml_config
 
 _LAZY = {
-    "AsyncDagsterClient": "daglab._client",
+    "AsyncDagsterClient": "daglab._client._async",
     "ConfigCheck": "daglab._session",
     "Connection": "daglab._session",
     "DagsterClient": "daglab._client",
