@@ -357,6 +357,24 @@ def _did_you_mean(missing: str, known: Iterable[str]) -> str:
     return f"; did you mean {', '.join(close)}?" if close else ""
 
 
+def _check_partition(client: DagsterClient, attach: AttachTarget) -> None:
+    """The webserver records an observation on any partition string; a typo must not."""
+    keys = client.partition_keys(attach.path)
+    if attach.partition in keys:
+        return
+    if not keys:
+        known = "It has no partition keys yet (a sensor or a run adds dynamic partitions)"
+    elif len(keys) <= 5:
+        known = f"Its partition keys: {', '.join(keys)}"
+    else:
+        known = f"Its {len(keys)} partition keys run from {keys[0]} to {keys[-1]}"
+    raise ValidationError(
+        f"asset {attach.key!r} has no partition {attach.partition!r}"
+        + _did_you_mean(str(attach.partition), keys),
+        remediation=f"{known}; nothing was exported or attached.",
+    )
+
+
 def resolve_targets(
     client: DagsterClient,
     *,
@@ -366,7 +384,7 @@ def resolve_targets(
 ) -> list[AttachTarget]:
     """The assets an export attaches to, each checked against the webserver.
 
-    ``attach`` is one asset (its partition, if any, needs a partitioned asset). ``job`` means
+    ``attach`` is one asset (its partition, if any, must be one of the asset's). ``job`` means
     every asset the job materializes; a job of ops only has no asset, and Dagster keeps no
     metadata on a job itself, so that is an error (exit 7) that says what to do instead.
     """
@@ -387,6 +405,8 @@ def resolve_targets(
                 f" {attach.partition!r}",
                 remediation=f"Drop the partition: --attach asset://{attach.key}",
             )
+        if attach.partition is not None:
+            _check_partition(client, attach)
         return [attach]
     if job is None:
         return []

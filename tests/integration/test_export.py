@@ -291,6 +291,21 @@ def test_attach_to_a_partition_with_a_metadata_key_from_config(
 
 
 @pytest.mark.dagster
+def test_a_partition_the_asset_does_not_have_is_exit_7_and_attaches_nothing(
+    live: Path, dagster_server: DagsterServer
+) -> None:
+    # The webserver itself would record an observation on any partition string.
+    result = export(live, "--attach", "asset://orders/daily_orders:2024/01/05")
+    assert result.exit_code == 7, result
+    assert "has no partition '2024/01/05'" in result.stderr
+    assert "did you mean 2024-01-05," in result.stderr
+    assert "31 partition keys run from 2024-01-01 to 2024-01-31" in result.stderr
+    assert latest(dagster_server, "orders/daily_orders", "2024/01/05") is None
+    assert leftovers(live / "notebooks") == []
+    assert _history.read(live) == []
+
+
+@pytest.mark.dagster
 def test_a_missing_asset_is_exit_7_with_a_suggestion_and_attaches_nothing(
     live: Path, dagster_server: DagsterServer
 ) -> None:

@@ -29,6 +29,7 @@ OPERATIONS: dict[str, Operation] = {
     "stats_runs": Operation("stats_runs.graphql", "getRunStats"),
     "run_config_schema": Operation("run_config_schema.graphql", "getRunConfigSchema"),
     "run_metrics": Operation("run_metrics.graphql", "getRunMetrics"),
+    "asset_partitions": Operation("asset_partitions.graphql", "getAssetPartitions"),
     "validate_config": Operation("validate_config.graphql", "validateConfig"),
     "version": Operation("version.graphql", "getVersion"),
     "launch_run": Operation("launch_run.graphql", "launchRun", mutation=True),
