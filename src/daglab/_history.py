@@ -70,15 +70,28 @@ def _append(path: Path, data: bytes) -> None:
         with path.open("ab") as handle:
             handle.write(data)
         return
-    with path.open("ab") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            handle.write(data)
-            handle.flush()
-            if handle.tell() > MAX_BYTES:
-                _trim(path)
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    while True:
+        with path.open("ab") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                if not _same_file(handle.fileno(), path):
+                    continue  # a trim replaced the file while we waited: append to the new one
+                handle.write(data)
+                handle.flush()
+                if handle.tell() > MAX_BYTES:
+                    _trim(path)
+                return
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        current = path.stat()
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (opened.st_dev, opened.st_ino) == (current.st_dev, current.st_ino)
 
 
 def _trim(path: Path) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -42,3 +46,32 @@ def test_the_file_is_trimmed_past_its_limit(
     events = _history.read(git_project)
     assert size <= 2100
     assert events[-1].data["index"] == 99 and len(events) < 100
+
+
+def _open_count(path: Path) -> int:
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            count += fd.readlink() == path
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")
+def test_an_append_that_waited_on_a_trim_lands_in_the_new_file(git_project: Path) -> None:
+    (git_project / ".daglab").mkdir()
+    _history.record("sweep", {"index": 0}, start=git_project)
+    path = _history.history_path(git_project).resolve()
+    late = b'{"kind": "export", "at": 1, "data": {"path": "late.html"}}\n'
+    with path.open("ab") as holder:
+        fcntl.flock(holder.fileno(), fcntl.LOCK_EX)  # another writer, about to trim
+        writer = threading.Thread(target=_history._append, args=(path, late))
+        writer.start()
+        deadline = time.monotonic() + 10
+        while _open_count(path) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the writer has opened the file and waits for the lock
+        assert _open_count(path) == 2
+        _history._trim(path)  # replaces the file, as a writer past the limit does
+        fcntl.flock(holder.fileno(), fcntl.LOCK_UN)
+    writer.join(10)
+    assert not writer.is_alive()
+    assert path.read_bytes().endswith(late)
