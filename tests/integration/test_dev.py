@@ -469,6 +469,51 @@ def test_a_project_without_code_location_is_an_environment_error(cli, tmp_path: 
     assert "No code location" in result.stderr and "workspace.yaml" in result.stderr
 
 
+def python_without(folder: Path, *missing: str) -> Path:
+    """A virtualenv holding what this one holds except the distributions named ``missing``.
+
+    Its site-packages links every entry of ours but those, so daglab (editable) imports as
+    usual, and its ``bin`` has only Python: the missing tools are neither importable nor run.
+    """
+    import sysconfig
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    theirs = Path(
+        subprocess.run([python, "-c", code], capture_output=True, text=True).stdout.strip()
+    )
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if not entry.name.lower().startswith(missing) and not (theirs / entry.name).exists():
+            (theirs / entry.name).symlink_to(entry)
+    return python
+
+
+@pytest.mark.parametrize(
+    ("missing", "message", "remedy"),
+    [
+        (("marimo",), "marimo is not installed", "pip install marimo"),
+        (("dagster",), "Dagster is not installed", "pip install dagster dagster-webserver"),
+    ],
+)
+def test_dagster_or_marimo_missing_is_exit_3_with_the_remedy(
+    project: Path, tmp_path: Path, missing: tuple[str, ...], message: str, remedy: str
+) -> None:
+    python = python_without(tmp_path / "venv", *missing)
+    env = {**os.environ, "PATH": f"{python.parent}:/usr/bin:/bin", "NO_COLOR": "1"}
+    done = subprocess.run(
+        [python, "-m", "daglab", "dev", "--ci", "--notebook", "notebooks/nb.py"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 3, done
+    assert message in done.stderr and remedy in done.stderr
+    assert not (project / ".daglab" / "last_ports.json").exists()  # nothing was started
+
+
 def test_ci_without_a_notebook_is_a_usage_error(cli, project: Path) -> None:
     result: Result = cli("dev", "--ci", cwd=project)
     assert result.exit_code == 2, result
