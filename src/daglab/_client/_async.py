@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from daglab._client._client import POLL_INITIAL, POLL_MAX, DagsterClient, poll_pause
+from daglab._client._client import POLL_INITIAL, POLL_MAX, DagsterClient, RunPoll
 from daglab._client._models import ConfigProblem, Discovery, JobRef, Run, StepFailure
 
 
@@ -94,15 +94,10 @@ class AsyncDagsterClient:
         poll_max: float = POLL_MAX,
     ) -> Run:
         """Poll until the run ends (or ``timeout``); cancelling the task stops the polling."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        interval = poll_initial
+        poll = RunPoll(timeout, on_update, poll_initial, poll_max)
         while True:
             run = await self.run(run_id)
-            elapsed = loop.time() - started
-            if on_update is not None:
-                on_update(run, elapsed)
-            if run.finished or (timeout is not None and elapsed >= timeout):
+            pause = poll.after(run)
+            if pause is None:
                 return run
-            await asyncio.sleep(poll_pause(interval, timeout, elapsed))
-            interval = min(interval * 1.5, poll_max)
+            await asyncio.sleep(pause)

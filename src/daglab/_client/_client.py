@@ -31,6 +31,7 @@ from daglab._errors import (
     ConnectivityError,
     DaglabError,
     ValidationError,
+    did_you_mean,
 )
 from daglab._logging import get_logger
 
@@ -82,9 +83,36 @@ POLL_INITIAL = 0.1
 POLL_MAX = 0.2
 
 
-def poll_pause(interval: float, timeout: float | None, elapsed: float) -> float:
-    """How long a wait loop sleeps next: its interval, cut short by the timeout."""
-    return interval if timeout is None else min(interval, max(0.0, timeout - elapsed))
+class RunPoll:
+    """The waiting of ``wait`` (sync and async alike): report each state, say when to look again.
+
+    ``after(run)`` returns the pause before the next look, or None once the run has ended or the
+    timeout has passed; the interval grows by half each time, up to ``poll_max``.
+    """
+
+    def __init__(
+        self,
+        timeout: float | None,
+        on_update: Callable[[Run, float], None] | None,
+        poll_initial: float,
+        poll_max: float,
+    ) -> None:
+        self.timeout = timeout
+        self.on_update = on_update
+        self.interval = poll_initial
+        self.poll_max = poll_max
+        self.started = time.monotonic()
+
+    def after(self, run: Run) -> float | None:
+        elapsed = time.monotonic() - self.started
+        if self.on_update is not None:
+            self.on_update(run, elapsed)
+        timeout = self.timeout
+        if run.finished or (timeout is not None and elapsed >= timeout):
+            return None
+        pause = self.interval if timeout is None else min(self.interval, timeout - elapsed)
+        self.interval = min(self.interval * 1.5, self.poll_max)
+        return pause
 
 
 class ServerError(DaglabError):
@@ -435,11 +463,9 @@ class DagsterClient:
         by_key = {asset.path: asset for asset in discovery.assets}
         missing = sorted("/".join(k) for k in wanted if k not in by_key)
         if missing:
-            known = sorted("/".join(p) for p in by_key)
-            close = difflib.get_close_matches(missing[0], known, n=3)
             raise ValidationError(
                 f"unknown asset(s): {', '.join(missing)}"
-                + (f"; did you mean {', '.join(close)}?" if close else ""),
+                + did_you_mean(missing[0], ("/".join(p) for p in by_key)),
                 remediation="`daglab discover --filter assets` lists every asset key.",
             )
         places = {(by_key[k].location, by_key[k].repository) for k in wanted}
@@ -612,14 +638,10 @@ class DagsterClient:
 
         Returns the last state seen, finished or not.
         """
-        started = time.monotonic()
-        interval = poll_initial
+        poll = RunPoll(timeout, on_update, poll_initial, poll_max)
         while True:
             run = self.run(run_id)
-            elapsed = time.monotonic() - started
-            if on_update is not None:
-                on_update(run, elapsed)
-            if run.finished or (timeout is not None and elapsed >= timeout):
+            pause = poll.after(run)
+            if pause is None:
                 return run
-            time.sleep(poll_pause(interval, timeout, elapsed))
-            interval = min(interval * 1.5, poll_max)
+            time.sleep(pause)
