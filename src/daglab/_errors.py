@@ -17,6 +17,7 @@ code. Nobody else calls ``sys.exit``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 from typing import Any, ClassVar
 
@@ -101,3 +102,11 @@ class TemplateError(ValidationError):
 class ConflictError(DaglabError):
     exit_code = ExitCode.CONFLICT
     default_remediation = "Pass --force to overwrite, or choose another path or port."
+
+
+def did_you_mean(name: str, known: Iterable[str], *, cutoff: float = 0.6) -> str:
+    """``"; did you mean a, b?"`` with up to three close matches of ``name``, or ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=cutoff)
+    return f"; did you mean {', '.join(close)}?" if close else ""

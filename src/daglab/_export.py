@@ -29,23 +29,25 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from daglab._clean import EXPORT_SUFFIXES
 from daglab._errors import (
     ConnectivityError,
     DaglabError,
     EnvironmentMissingError,
     UsageError,
     ValidationError,
+    did_you_mean,
 )
 from daglab._logging import get_logger
+from daglab._upload import iso_utc
 
 if TYPE_CHECKING:
-    from daglab._client import DagsterClient, Discovery
+    from daglab._client import DagsterClient
     from daglab._session import Connection
     from daglab._upload import Destination, Progress, Uploaded
 
 EXPORT_TIMEOUT = 600.0
 ASSET_SCHEME = "asset://"
-EXPORT_SUFFIXES = (".html.gz", ".html")
 log = get_logger("export")
 
 Stage = Callable[[str], None]
@@ -75,16 +77,10 @@ class Exported:
             "size": self.size,
             "compressed": self.compressed,
             "seconds": round(self.seconds, 3),
-            "exported_at": _iso(self.exported_at),
+            "exported_at": iso_utc(self.exported_at),
             "removed": [str(p) for p in self.removed],
             "uploaded": self.uploaded.to_dict() if self.uploaded is not None else None,
         }
-
-
-def _iso(epoch: float) -> str:
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
 
 
 def export_target(notebook: Path, output: Path | None, compress: bool) -> Path:
@@ -137,15 +133,7 @@ def export_html(
     from daglab._fs import atomic_write
 
     notebook = Path(notebook)
-    if not notebook.is_file():
-        raise ValidationError(
-            f"{notebook}: no such notebook", remediation="Give the path of a marimo notebook."
-        )
-    destination = _destination(upload)
-    if destination is not None:
-        from daglab._upload import check_available
-
-        check_available(destination)
+    destination = _preflight(notebook, upload)
     target = export_target(notebook, Path(output) if output is not None else None, compress)
     started = time.perf_counter()
     if on_stage is not None:
@@ -216,12 +204,19 @@ def export_html(
     return exported
 
 
-def _destination(upload: str | Destination | None) -> Destination | None:
-    if upload is None or not isinstance(upload, str):
-        return upload
-    from daglab._upload import parse_destination
+def _preflight(notebook: Path, upload: str | Destination | None) -> Destination | None:
+    """What can fail before marimo runs: the notebook is there, the upload URL and its package."""
+    if not notebook.is_file():
+        raise ValidationError(
+            f"{notebook}: no such notebook", remediation="Give the path of a marimo notebook."
+        )
+    if upload is None:
+        return None
+    from daglab._upload import check_available, parse_destination
 
-    return parse_destination(upload)
+    destination = parse_destination(upload) if isinstance(upload, str) else upload
+    check_available(destination)
+    return destination
 
 
 def _record_export(exported: Exported, *, upload_error: str | None = None) -> None:
@@ -350,13 +345,6 @@ def _as_target(asset: str | Sequence[str] | AttachTarget, partition: str | None)
     return target
 
 
-def _did_you_mean(missing: str, known: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(missing, sorted(known), n=3)
-    return f"; did you mean {', '.join(close)}?" if close else ""
-
-
 def _check_partition(client: DagsterClient, attach: AttachTarget) -> None:
     """The webserver records an observation on any partition string; a typo must not."""
     keys = client.partition_keys(attach.path)
@@ -370,7 +358,7 @@ def _check_partition(client: DagsterClient, attach: AttachTarget) -> None:
         known = f"Its {len(keys)} partition keys run from {keys[0]} to {keys[-1]}"
     raise ValidationError(
         f"asset {attach.key!r} has no partition {attach.partition!r}"
-        + _did_you_mean(str(attach.partition), keys),
+        + did_you_mean(str(attach.partition), keys),
         remediation=f"{known}; nothing was exported or attached.",
     )
 
@@ -380,7 +368,6 @@ def resolve_targets(
     *,
     attach: AttachTarget | None = None,
     job: str | None = None,
-    discovery: Discovery | None = None,
 ) -> list[AttachTarget]:
     """The assets an export attaches to, each checked against the webserver.
 
@@ -388,14 +375,14 @@ def resolve_targets(
     every asset the job materializes; a job of ops only has no asset, and Dagster keeps no
     metadata on a job itself, so that is an error (exit 7) that says what to do instead.
     """
-    discovery = discovery or client.discover()
+    discovery = client.discover()
     by_key = {asset.path: asset for asset in discovery.assets}
     if attach is not None:
         asset = by_key.get(attach.path)
         if asset is None:
             raise ValidationError(
                 f"no asset {attach.key!r} on {client.base_url}"
-                + _did_you_mean(attach.key, (a.key for a in discovery.assets)),
+                + did_you_mean(attach.key, (a.key for a in discovery.assets)),
                 remediation="`daglab discover --filter assets` lists the asset keys;"
                 " nothing was exported or attached.",
             )
@@ -413,7 +400,7 @@ def resolve_targets(
     jobs = {j.name for j in discovery.jobs}
     if job not in jobs:
         raise ValidationError(
-            f"no job named {job!r} on {client.base_url}" + _did_you_mean(job, jobs),
+            f"no job named {job!r} on {client.base_url}" + did_you_mean(job, jobs),
             remediation="`daglab discover --filter jobs` lists every job.",
         )
     assets = sorted(asset.path for asset in discovery.assets if job in asset.jobs)
@@ -443,13 +430,13 @@ def export_metadata(
     entries: dict[str, Any] = {}
     if html is not None:
         entries[metadata_key] = str(Path(html).resolve())
-        entries[f"{metadata_key}_exported_at"] = _iso(exported_at or time.time())
+        entries[f"{metadata_key}_exported_at"] = iso_utc(exported_at or time.time())
     if uploaded is not None:
         entries[f"{metadata_key}_url"] = uploaded.url
         if uploaded.signed_url is not None:
             entries[f"{metadata_key}_signed_url"] = uploaded.signed_url
         if uploaded.expires_at is not None:
-            entries[f"{metadata_key}_signed_url_expires_at"] = _iso(uploaded.expires_at)
+            entries[f"{metadata_key}_signed_url_expires_at"] = iso_utc(uploaded.expires_at)
     if notebook is not None:
         resolved = Path(notebook).resolve()
         entries[f"{metadata_key}_notebook"] = str(resolved)
@@ -768,7 +755,6 @@ def export_notebook(
     job: str | None = None,
     metadata_key: str = "exploration",
     client: DagsterClient | None = None,
-    typed: bool = True,
     timeout: float = EXPORT_TIMEOUT,
     on_stage: Stage | None = None,
     on_upload: Progress | None = None,
@@ -781,15 +767,7 @@ def export_notebook(
     if attach is not None and job is not None:
         raise UsageError("give --attach or --job, not both")
     target = parse_attach(attach) if isinstance(attach, str) else attach
-    destination = _destination(upload)
-    if destination is not None:
-        from daglab._upload import check_available
-
-        check_available(destination)
-    if not Path(notebook).is_file():
-        raise ValidationError(
-            f"{notebook}: no such notebook", remediation="Give the path of a marimo notebook."
-        )
+    destination = _preflight(Path(notebook), upload)
     targets: list[AttachTarget] = []
     if target is not None or job is not None:
         if client is None:
@@ -825,7 +803,6 @@ def export_notebook(
         entries,
         metadata_key=metadata_key,
         description=f"Notebook {Path(notebook).name} exported by daglab",
-        typed=typed,
         start=Path(notebook).resolve().parent,
     )
     return ExportReport(exported, attached)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from daglab._errors import ValidationError
+from daglab._errors import ValidationError, did_you_mean
 
 if TYPE_CHECKING:
     from daglab._inprocess import InProcessResult
@@ -300,15 +300,12 @@ class PerformanceTracker:
                 sep and kind == measurement.kind and measurement.label == label
             ):
                 return measurement
-        import difflib
-
-        known = sorted(
+        known = (
             {m.label for m in records}
             | {f"{m.kind}:{m.label}" for m in records}
             | {m.run_id for m in records if m.run_id}
         )
-        close = difflib.get_close_matches(label_or_run_id, known, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        hint = did_you_mean(label_or_run_id, known)
         raise ValidationError(
             f"no measurement with run id or label {label_or_run_id!r}{hint}",
             remediation=(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from daglab._clean import EXPORT_SUFFIXES
 from daglab._errors import ConnectivityError, EnvironmentMissingError, UsageError
 
 if TYPE_CHECKING:
@@ -50,7 +51,6 @@ CREDENTIAL_VARIABLES = (
     "AZURE_STORAGE_SAS_TOKEN",
     "AZURE_CLIENT_SECRET",
 )
-EXPORT_SUFFIXES = (".html", ".html.gz")
 INSTALL_CLOUD = "pip install 'daglab[cloud]'"
 
 Progress = Callable[[int, int], None]
@@ -139,12 +139,13 @@ class Uploaded:
             "size": self.size,
             "seconds": round(self.seconds, 3),
             "signed_url": self.signed_url,
-            "expires_at": _iso(self.expires_at) if self.expires_at is not None else None,
+            "expires_at": iso_utc(self.expires_at) if self.expires_at is not None else None,
             "sign_error": self.sign_error,
         }
 
 
-def _iso(epoch: float) -> str:
+def iso_utc(epoch: float) -> str:
+    """``epoch`` as an ISO 8601 time in UTC, to the second."""
     from datetime import datetime, timezone
 
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
@@ -213,7 +214,6 @@ def upload(
     destination: Destination,
     *,
     on_progress: Progress | None = None,
-    expires: int = SIGNED_URL_SECONDS,
 ) -> Uploaded:
     """Upload ``path`` to ``destination`` and sign a URL for it.
 
@@ -252,7 +252,7 @@ def upload(
     if on_progress is not None:
         on_progress(size, size)
     try:
-        signed = str(fs.sign(remote, expiration=expires))
+        signed = str(fs.sign(remote, expiration=SIGNED_URL_SECONDS))
     except Exception as exc:
         return Uploaded(url, size, seconds, sign_error=_storage_error(exc))
-    return Uploaded(url, size, seconds, signed, time.time() + expires)
+    return Uploaded(url, size, seconds, signed, time.time() + SIGNED_URL_SECONDS)

@@ -7,7 +7,6 @@ a child process, by importing the project's code) before anything is written.
 
 from __future__ import annotations
 
-import difflib
 import re
 import subprocess
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from daglab._errors import (
     EnvironmentMissingError,
     UsageError,
     ValidationError,
+    did_you_mean,
 )
 from daglab._notebooks.locate import CodeIndex, locate_definitions
 from daglab._notebooks.render import (
@@ -131,10 +131,8 @@ def _live_client(loaded: LoadedConfig, token: str | None) -> DagsterClient | Non
 
 
 def _did_you_mean(what: str, name: str, known: list[str], where: str) -> ValidationError:
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
     return ValidationError(
-        f"no {what} {name!r} {where}{hint}",
+        f"no {what} {name!r} {where}" + did_you_mean(name, known, cutoff=0.5),
         remediation=f"`daglab discover --filter {what}s` lists them"
         if where.startswith("on")
         else "Check the name, or start the webserver so daglab can ask it.",
