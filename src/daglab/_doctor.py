@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import os
-import shutil
 import socket
 import sys
 import time
@@ -196,16 +195,11 @@ def check_requirements(dist: str, *, deep: bool) -> list[Check]:
     ]
 
 
-def _executable(name: str) -> str | None:
-    beside = Path(sys.executable).parent / name
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    return shutil.which(name)
-
-
 def check_tool(package: str, command: str) -> Check:
+    from daglab._sidecar import find_executable
+
     version = _installed(package)
-    exe = _executable(command)
+    exe = find_executable(command)
     if version is None:
         return Check(
             package,

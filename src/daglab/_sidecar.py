@@ -43,6 +43,7 @@ from daglab._errors import (
     UsageError,
     ValidationError,
 )
+from daglab._logging import get_logger
 
 if TYPE_CHECKING:
     import subprocess
@@ -271,7 +272,6 @@ def choose_port(
 class DevOptions:
     """``daglab dev``'s flags, after parsing."""
 
-    notebook: Path | None = None
     dagster_port: int | None = None
     marimo_port: int | None = None
     port_range: tuple[int, int] | None = None
@@ -567,12 +567,11 @@ def build_plan(loaded: LoadedConfig, notebook: Path, options: DevOptions) -> Dev
 
     token = secrets.token_urlsafe(24) if options.token else None
     register_secret(token)
-    dagster_url = http_url(host, dagster_port)
     marimo_env = dict(base_env)
     marimo_env.update(
         {
             # Notebooks connect to this Dagster, wherever its port ended up.
-            "DAGLAB_DAGSTER__URL": dagster_url,
+            "DAGLAB_DAGSTER__URL": dagster.url,
             "DAGLAB_DAGSTER__HOST": connect_host(host),
             "DAGLAB_DAGSTER__PORT": str(dagster_port),
         }
@@ -686,7 +685,6 @@ class _Child:
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.known: dict[int, psutil.Process] = {}
         self.reader: threading.Thread | None = None
-        self.ready_after: float | None = None
 
     @property
     def pgid(self) -> int:
@@ -701,9 +699,9 @@ class Supervisor:
         specs: Sequence[ServiceSpec],
         sink: Sink,
         *,
-        grace: float = 15.0,
-        sample_interval: float = 5.0,
-        show_interval: float = 30.0,
+        grace: float,
+        sample_interval: float,
+        show_interval: float,
         verbose: bool = False,
         log_hint: str = "the log file",
     ) -> None:
@@ -721,7 +719,7 @@ class Supervisor:
         self.peaks: dict[str, int] = {}
         self._stop_lock = threading.Lock()
         self._stopped = False
-        self._log = logging.getLogger("daglab.dev")
+        self._log = get_logger("dev")
         self._out = _output_logger()
         self._cpu: dict[int, psutil.Process] = {}
         self.started_at = time.monotonic()
@@ -849,7 +847,6 @@ class Supervisor:
             for name, child in list(pending.items()):
                 spec = child.spec
                 if _answers(spec):
-                    child.ready_after = now - started
                     self.event(f"{spec.label} answers at {spec.url} after {now - started:.1f} s")
                     del pending[name]
                 elif now - started > timeouts.get(name, 120.0):
@@ -1044,11 +1041,9 @@ def _indent(lines: Sequence[str]) -> str:
 def _answers(spec: ServiceSpec) -> bool:
     host = connect_host(spec.host)
     if spec.ready_path is None:
-        try:
-            with socket.create_connection((host, spec.port), timeout=1.0):
-                return True
-        except OSError:
-            return False
+        from daglab._doctor import port_open
+
+        return port_open(host, spec.port, 1.0)
     import http.client
 
     conn = http.client.HTTPConnection(host, spec.port, timeout=2.0)
@@ -1162,7 +1157,7 @@ def run_dev(plan: DevPlan, sink: Sink, *, opener: Callable[[str], object] | None
                 elapsed = time.monotonic() - supervisor.started_at
                 urls = [("Dagster UI", plan.dagster.url), ("marimo", plan.marimo_url)]
                 supervisor.show(sink.ready, urls, elapsed)
-                logging.getLogger("daglab.dev").info(
+                supervisor._log.info(
                     "ready after %.1f s: %s and %s", elapsed, plan.dagster.url, plan.marimo.url
                 )
                 if plan.open_browser:

@@ -153,7 +153,6 @@ def dev(
             )
     get_logger("dev").info("notebook: %s", loaded.project.relative(chosen))
     options = _sidecar.DevOptions(
-        notebook=chosen,
         dagster_port=dagster_port,
         marimo_port=marimo_port,
         port_range=parsed_range,
