@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from daglab._client import DagsterClient, Discovery, JobRef, Run, StepFailure
+from daglab._client._models import LAUNCHED_BY_TAG
 from daglab._errors import RunFailedError, UsageError, ValidationError
 from daglab._pairs import split_pairs
-
-LAUNCHED_BY = "daglab/launched-by"
 
 
 @dataclass(frozen=True)
@@ -154,7 +153,7 @@ def validate(client: DagsterClient, target: Target, run_config: Mapping[str, Any
 
 
 def daglab_runs_in_flight(client: DagsterClient) -> list[Run]:
-    return [r for r in client.runs_in_flight() if LAUNCHED_BY in r.tags]
+    return [r for r in client.runs_in_flight() if LAUNCHED_BY_TAG in r.tags]
 
 
 def wait_for_slot(

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from daglab._runs import Outcome
     from daglab._state import NotebookState
 
-NOTEBOOK_TAG = "daglab/notebook"
-
 
 @dataclass
 class Connection:

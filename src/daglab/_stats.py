@@ -32,6 +32,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from daglab._client._models import (
+    ASSET_JOB,
+    LAUNCHED_BY_TAG,
+    NOTEBOOK_TAG,
+    SWEEP_TAG,
+    TERMINAL_STATUSES,
+    tags_from_graphql,
+)
 from daglab._errors import ConflictError, DaglabError, UsageError
 from daglab._history import Event
 
@@ -43,10 +51,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Stats", "collect", "collect_stats", "parse_since"]
 
-LAUNCHED_BY = "daglab/launched-by"
-NOTEBOOK_TAG = "daglab/notebook"
-SWEEP_TAG = "daglab/sweep"
-ASSET_JOB = "__ASSET_JOB"
 #: The launchers daglab itself uses; asked for when Dagster cannot list the tag's values.
 KNOWN_LAUNCHERS = ("cli", "notebook", "sweep")
 #: At most this many runs are read from Dagster (newest first).
@@ -54,7 +58,6 @@ MAX_RUNS = 10_000
 PAGE_SIZE = 200
 #: How many of the latest exports, attaches and sweeps the report lists.
 LAST = 10
-FINISHED = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
 GENERATOR = "daglab stats"
 NO_HISTORY = (
     "in-process runs, exports and sweeps are recorded in .daglab/history.jsonl of a project set"
@@ -133,7 +136,7 @@ class StatsRun:
             created=node.get("creationTime"),
             started=node.get("startTime"),
             ended=node.get("endTime"),
-            tags={t["key"]: t["value"] for t in node.get("tags") or []},
+            tags=tags_from_graphql(node.get("tags")),
             asset_selection=tuple(
                 "/".join(key["path"]) for key in node.get("assetSelection") or []
             ),
@@ -146,11 +149,11 @@ class StatsRun:
 
     @property
     def launcher(self) -> str:
-        return self.tags.get(LAUNCHED_BY, "?")
+        return self.tags.get(LAUNCHED_BY_TAG, "?")
 
     @property
     def finished(self) -> bool:
-        return self.status in FINISHED
+        return self.status in TERMINAL_STATUSES
 
     @property
     def duration(self) -> float | None:
@@ -208,14 +211,14 @@ def _page(data: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def launcher_values(client: DagsterClient) -> list[str]:
     """Every value of ``daglab/launched-by`` Dagster has seen (daglab's own if it cannot say)."""
-    data = client.execute("run_tag_values", {"tagKeys": [LAUNCHED_BY]})
+    data = client.execute("run_tag_values", {"tagKeys": [LAUNCHED_BY_TAG]})
     result = data.get("runTagsOrError") or {}
     if result.get("__typename") != "RunTags":
         return list(KNOWN_LAUNCHERS)
     values = {
         value
         for tag in result.get("tags") or []
-        if tag.get("key") == LAUNCHED_BY
+        if tag.get("key") == LAUNCHED_BY_TAG
         for value in tag.get("values") or []
     }
     return sorted(values)
@@ -232,7 +235,7 @@ def fetch_runs(
     runs: dict[str, StatsRun] = {}
     truncated = False
     for launcher in launcher_values(client):
-        run_filter: dict[str, Any] = {"tags": [{"key": LAUNCHED_BY, "value": launcher}]}
+        run_filter: dict[str, Any] = {"tags": [{"key": LAUNCHED_BY_TAG, "value": launcher}]}
         if since is not None:
             run_filter["createdAfter"] = since
         cursor: str | None = None
@@ -336,7 +339,7 @@ def _mean(values: Sequence[float]) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def describe(values: Iterable[float]) -> dict[str, Any]:
+def describe(values: Iterable[float | None]) -> dict[str, Any]:
     """Count, mean, median, min, max and total of durations in seconds."""
     data = sorted(v for v in values if v is not None and math.isfinite(v))
     if not data:
@@ -387,8 +390,8 @@ def summarise_runs(runs: Sequence[StatsRun]) -> dict[str, Any]:
         "total": len(runs),
         "by_launcher": {name: _outcomes(by_launcher[name]) for name in order},
         "by_status": _counted(Counter(r.status for r in runs)),
-        "duration": describe(d for r in finished if (d := r.duration) is not None),
-        "wall_duration": describe(w for r in finished if (w := r.wall) is not None),
+        "duration": describe(r.duration for r in finished),
+        "wall_duration": describe(r.wall for r in finished),
         "by_notebook": _counted(Counter(notebooks)),
         "sweeps": len({r.tags[SWEEP_TAG] for r in runs if SWEEP_TAG in r.tags}),
     }
@@ -452,7 +455,7 @@ def summarise_inprocess(events: Sequence[Event]) -> dict[str, Any]:
         "succeeded": succeeded,
         "failed": len(runs) - succeeded,
         "success_rate": _rate(succeeded, len(runs)),
-        "duration": describe(d for e in runs if (d := _seconds(e)) is not None),
+        "duration": describe(_seconds(e) for e in runs),
         "mean_rss_peak_delta_bytes": int(statistics.fmean(peaks)) if peaks else None,
     }
 
@@ -494,11 +497,8 @@ def compare_timing(runs: Sequence[StatsRun], events: Sequence[Event]) -> list[di
 
 
 def _size(data: Mapping[str, Any]) -> int | None:
-    for key in ("size", "bytes", "size_bytes"):
-        value = data.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
+    value = data.get("bytes")  # as _export records it
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _entry(event: Event, keys: Sequence[str]) -> dict[str, Any]:
@@ -627,6 +627,11 @@ def _number(value: Any) -> float | None:
     return float(value) if ok else None
 
 
+def format_percent(value: float | None) -> str:
+    """``83%``; ``-`` for nothing."""
+    return "-" if value is None else f"{value:.0%}"
+
+
 def format_seconds(value: Any) -> str:
     """``12.3 s``, ``4 min 5 s``, ``2 h 3 min``; ``-`` for nothing."""
     seconds = _number(value)
@@ -747,20 +752,19 @@ def charts(report: Mapping[str, Any], top: int = 10) -> dict[str, str]:
 
 @functools.cache
 def _html_environment() -> jinja2.Environment:
-    import jinja2  # defer for import performance
+    from daglab._render import environment
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("daglab", "_templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["seconds"] = format_seconds
-    env.filters["bytes"] = format_bytes
-    env.filters["job"] = job_label
-    env.filters["when"] = when
-    env.filters["percent"] = lambda v: "-" if v is None else f"{v:.0%}"
+    # daglab's one environment, escaping HTML; its own filters go into a copy of the filter table
+    # (an overlay shares its parent's).
+    env = environment().overlay(autoescape=True, keep_trailing_newline=False)
+    env.filters = {
+        **env.filters,
+        "seconds": format_seconds,
+        "bytes": format_bytes,
+        "job": job_label,
+        "when": when,
+        "percent": format_percent,
+    }
     return env
 
 
@@ -840,37 +844,32 @@ def dashboard(
         )
     runs = report["runs"] or {}
     inprocess = report["inprocess"]
-    cards = []
+    cards: list[tuple[str, str, str]] = []  # value, label, caption
     if runs:
-        cards.append(
-            mo.stat(
+        duration = runs["duration"]
+        cards += [
+            (
                 str(runs["total"]),
-                label="runs in Dagster",
-                caption=f"success {_percent(runs['success_rate'])}",
-            )
-        )
-        cards.append(
-            mo.stat(
-                format_seconds(runs["duration"]["mean_s"]),
-                label="mean duration",
-                caption=f"median {format_seconds(runs['duration']['median_s'])}",
-            )
-        )
-    cards.append(
-        mo.stat(
+                "runs in Dagster",
+                f"success {format_percent(runs['success_rate'])}",
+            ),
+            (
+                format_seconds(duration["mean_s"]),
+                "mean duration",
+                f"median {format_seconds(duration['median_s'])}",
+            ),
+        ]
+    exports = report["exports"]
+    cards += [
+        (
             str(inprocess["total"]),
-            label="in-process runs",
-            caption=f"mean {format_seconds(inprocess['duration']['mean_s'])}",
-        )
-    )
-    cards.append(
-        mo.stat(
-            str(report["exports"]["total"]),
-            label="exports",
-            caption=format_bytes(report["exports"]["total_bytes"]),
-        )
-    )
-    parts.append(mo.hstack(cards, justify="start"))
+            "in-process runs",
+            f"mean {format_seconds(inprocess['duration']['mean_s'])}",
+        ),
+        (str(exports["total"]), "exports", format_bytes(exports["total_bytes"])),
+    ]
+    tiles = [mo.stat(value, label=label, caption=caption) for value, label, caption in cards]
+    parts.append(mo.hstack(tiles, justify="start"))
     titles = {
         "launchers": "Runs by launcher",
         "statuses": "Runs by status",
@@ -893,7 +892,3 @@ def dashboard(
     if not report["history"]["available"]:
         parts.append(mo.md(f"_No local history: {NO_HISTORY}_"))
     return mo.vstack(parts)
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"

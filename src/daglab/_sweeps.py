@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from daglab._client._models import SWEEP_TAG
 from daglab._errors import ValidationError
 from daglab._logging import get_logger
 
@@ -145,7 +146,7 @@ def run_sweep(
             result.status = "SKIPPED"
             return
         tags = {
-            "daglab/sweep": sweep.sweep_id,
+            SWEEP_TAG: sweep.sweep_id,
             "daglab/sweep-index": str(result.item.index),
             "daglab/sweep-label": result.item.label[:200],
         }

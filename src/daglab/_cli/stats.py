@@ -125,7 +125,14 @@ def _table(title: str, text: list[str], numbers: list[str]) -> Any:
 def _render(out: Console, result: Stats) -> None:
     """Rich tables for people: the headline first, then each part that has something."""
     from daglab._cli._output import safe
-    from daglab._stats import NO_HISTORY, format_bytes, format_seconds, job_label, when
+    from daglab._stats import (
+        NO_HISTORY,
+        format_bytes,
+        format_percent,
+        format_seconds,
+        job_label,
+        when,
+    )
 
     report = result.report
     out.print(f"[bold]{safe(report['headline'])}[/]")
@@ -138,9 +145,6 @@ def _render(out: Console, result: Stats) -> None:
             f"[yellow]Only the newest {dagster['max_runs']:,} runs were read;"
             " --since narrows the period.[/]"
         )
-
-    def percent(value: float | None) -> str:
-        return "-" if value is None else f"{value:.0%}"
 
     runs = report["runs"]
     if runs and runs["total"]:
@@ -156,7 +160,7 @@ def _render(out: Console, result: Stats) -> None:
                 str(row["succeeded"]),
                 str(row["failed"]),
                 str(row["in_flight"]),
-                percent(row["success_rate"]),
+                format_percent(row["success_rate"]),
             )
         out.print(table)
         duration = runs["duration"]
@@ -171,7 +175,7 @@ def _render(out: Console, result: Stats) -> None:
             table.add_row(
                 safe(job_label(job["name"])),
                 str(job["runs"]),
-                percent(job["success_rate"]),
+                format_percent(job["success_rate"]),
                 format_seconds(job["mean_duration_s"]),
                 str(job["inprocess_runs"]),
             )
@@ -190,7 +194,7 @@ def _render(out: Console, result: Stats) -> None:
     if inprocess["total"]:
         out.print(
             f"In-process runs: {inprocess['total']}, {inprocess['succeeded']} succeeded"
-            f" ({percent(inprocess['success_rate'])}), mean"
+            f" ({format_percent(inprocess['success_rate'])}), mean"
             f" {format_seconds(inprocess['duration']['mean_s'])} (not recorded in Dagster)"
         )
     paired = [row for row in report["comparison"] if row["ratio"] is not None]
@@ -206,7 +210,7 @@ def _render(out: Console, result: Stats) -> None:
                 f"{format_seconds(row['inprocess_mean_s'])} ({row['inprocess_runs']})",
                 f"{format_seconds(row['ui_mean_s'])} ({row['ui_runs']})",
                 format_seconds(row["ui_wall_mean_s"]),
-                f"{row['ratio']:.2f}×" if row["ratio"] is not None else "-",
+                f"{row['ratio']:.2f}×",
             )
         out.print(table)
     exports = report["exports"]

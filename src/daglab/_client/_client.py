@@ -19,6 +19,7 @@ from daglab._client._documents import OPERATIONS, operation_named
 from daglab._client._models import (
     ASSET_JOB,
     IN_FLIGHT_STATUSES,
+    LAUNCHED_BY_TAG,
     ConfigProblem,
     Discovery,
     JobRef,
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from daglab._config import LoadedConfig
     from daglab._config_models import DagsterSettings
 
-TAG_PREFIX = "daglab/"
 NOT_FOUND = {"PipelineNotFoundError", "RepositoryNotFoundError", "RepositoryLocationNotFound"}
 INVALID = {"InvalidSubsetError", "RunConfigValidationInvalid", "InvalidStepError"}
 log = get_logger("client")
@@ -516,7 +516,7 @@ class DagsterClient:
         selector: dict[str, Any] = job.selector()
         if asset_selection:
             selector["assetSelection"] = [{"path": list(key)} for key in asset_selection]
-        all_tags = {f"{TAG_PREFIX}launched-by": self.launched_by, **(tags or {})}
+        all_tags = {LAUNCHED_BY_TAG: self.launched_by, **(tags or {})}
         params = {
             "selector": selector,
             "runConfigData": dict(run_config or {}),

@@ -8,9 +8,13 @@ from typing import Any
 TERMINAL_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
 IN_FLIGHT_STATUSES = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING")
 ASSET_JOB = "__ASSET_JOB"
+#: Tags on every run daglab launches: what launched it (cli, notebook, sweep), and from where.
+LAUNCHED_BY_TAG = "daglab/launched-by"
+NOTEBOOK_TAG = "daglab/notebook"
+SWEEP_TAG = "daglab/sweep"
 
 
-def _tags(raw: list[dict[str, str]] | None) -> dict[str, str]:
+def tags_from_graphql(raw: list[dict[str, str]] | None) -> dict[str, str]:
     return {t["key"]: t["value"] for t in raw or []}
 
 
@@ -93,7 +97,11 @@ class Asset:
             description=node.get("description"),
             partitioned=bool(node.get("isPartitioned")),
             kinds=tuple(node.get("kinds") or ()),
-            tags={k: v for k, v in _tags(node.get("tags")).items() if not k.startswith("dagster/")},
+            tags={
+                k: v
+                for k, v in tags_from_graphql(node.get("tags")).items()
+                if not k.startswith("dagster/")
+            },
             owners=tuple(owners),
             jobs=tuple(j for j in node.get("jobNames") or () if j != ASSET_JOB),
         )
@@ -154,7 +162,7 @@ class Discovery:
                             JobRef(job["name"], repo["name"], entry["name"]),
                             job.get("description"),
                             bool(job.get("isAssetJob")),
-                            _tags(job.get("tags")),
+                            tags_from_graphql(job.get("tags")),
                         )
                     )
                 for group in repo.get("assetGroups") or []:
@@ -199,7 +207,7 @@ class Run:
             created=node.get("creationTime"),
             started=node.get("startTime"),
             ended=node.get("endTime"),
-            tags=_tags(node.get("tags")),
+            tags=tags_from_graphql(node.get("tags")),
             url=url,
         )
 
