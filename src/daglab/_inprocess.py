@@ -253,11 +253,8 @@ def _import_roots(project: Project, working_directory: str | None = None) -> tup
     roots: list[Path] = []
     if working_directory:
         roots.append((project.root / working_directory).resolve())
-    if project.package and project.package_dir is not None:
-        base = project.package_dir
-        for _ in project.package.split("."):
-            base = base.parent
-        roots.append(base)
+    if project.package_base is not None:
+        roots.append(project.package_base)
     roots += [project.root / "src", project.root]
     unique: list[Path] = []
     for root in roots:

@@ -57,12 +57,16 @@ class Project:
             return plain / "notebooks"
         return self.root / "notebooks"
 
+    @property
+    def package_base(self) -> Path | None:
+        """The folder the code package imports from (``src`` for ``src/pkg``), if known."""
+        if self.package_dir is None or not self.package:
+            return None
+        return self.package_dir.parents[len(self.package.split(".")) - 1]
+
     def import_roots(self) -> list[Path]:
         """Folders to put on ``sys.path`` so the code package imports: its base and the root."""
-        roots = []
-        if self.package_dir is not None and self.package is not None:
-            depth = len(self.package.split("."))
-            roots.append(self.package_dir.parents[depth - 1])
+        roots = [] if self.package_base is None else [self.package_base]
         if self.root not in roots:
             roots.append(self.root)
         return roots
