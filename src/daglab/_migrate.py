@@ -311,28 +311,6 @@ def execute(plan: MigrationPlan) -> list[NotebookReport]:
     return plan.reports
 
 
-def migrate(
-    source: Path,
-    to: Path | str | None = None,
-    *,
-    preserve_outputs: bool = False,
-    helpers: bool = True,
-    force: bool = False,
-    dry_run: bool = False,
-) -> MigrationPlan:
-    """Plan and (unless ``dry_run``) write; the plan's reports say what happened."""
-    plan = plan_migration(
-        source,
-        to,
-        preserve_outputs=preserve_outputs,
-        helpers=helpers,
-        force=force,
-        dry_run=dry_run,
-    )
-    execute(plan)
-    return plan
-
-
 def find_notebooks(folder: Path) -> list[Path]:
     """Every ``.ipynb`` under ``folder``, skipping checkpoints and hidden folders."""
     found = []

@@ -75,9 +75,9 @@ def migrate(
     defined twice. Every source is checked before anything is written.
     """
     from daglab._cli._output import print_json
-    from daglab._migrate import migrate as run_migration
+    from daglab._migrate import execute, plan_migration
 
-    plan = run_migration(
+    plan = plan_migration(
         from_jupyter,
         to,
         preserve_outputs=preserve_outputs,
@@ -85,6 +85,7 @@ def migrate(
         force=force,
         dry_run=dry_run,
     )
+    execute(plan)
     if json_output:
         print_json(plan.to_dict())
         return
