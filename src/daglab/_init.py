@@ -181,6 +181,7 @@ def _examples(project: Project, notebooks: Path, options: InitOptions) -> list[W
     """
     from datetime import date
 
+    from daglab._client._models import ASSET_JOB
     from daglab._notebooks.render import NotebookSpec, NotebookTarget, render_notebook
     from daglab._notebooks.scaffold import author_for
 
@@ -190,7 +191,7 @@ def _examples(project: Project, notebooks: Path, options: InitOptions) -> list[W
     today = date.today().isoformat()
     location = project.location_name or project.package
     quickstart = NotebookSpec(
-        target=NotebookTarget("selection", "*", "__ASSET_JOB", None, location, ""),
+        target=NotebookTarget("selection", "*", ASSET_JOB, None, location, ""),
         notebook_file="quickstart_explore.py",
         title="Quickstart: explore and run this project",
         author=author,
@@ -205,7 +206,7 @@ def _examples(project: Project, notebooks: Path, options: InitOptions) -> list[W
         modules = starter_asset_modules(project.package, options.template)
         for asset, module in modules.items():
             target = NotebookTarget(
-                "asset", asset, "__ASSET_JOB", None, location, asset, module, attach_to=asset
+                "asset", asset, ASSET_JOB, None, location, asset, module, attach_to=asset
             )
             specs.append(
                 NotebookSpec(

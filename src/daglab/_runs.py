@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,13 +132,19 @@ def resolve_target(
     return Target(client.asset_job_ref(keys, scoped), tuple(keys))
 
 
-def match_assets(discovery: Discovery, patterns: str | Sequence[str]) -> list[tuple[str, ...]]:
-    """Asset keys matching any of ``patterns`` (``a/b``, ``orders/*``; a string may hold several,
-    comma-separated), in discovery order."""
+def match_keys(keys: Iterable[str], patterns: str | Sequence[str]) -> list[str]:
+    """The keys (``a/b``) matching any of ``patterns`` (``a/b``, ``orders/*``; a string may hold
+    several, comma-separated), in the order given."""
     if isinstance(patterns, str):
         patterns = patterns.split(",")
     wanted = [p.strip().strip("/") for p in patterns if p.strip()]
-    return [a.path for a in discovery.assets if any(fnmatch.fnmatchcase(a.key, p) for p in wanted)]
+    return [key for key in keys if any(fnmatch.fnmatchcase(key, p) for p in wanted)]
+
+
+def match_assets(discovery: Discovery, patterns: str | Sequence[str]) -> list[tuple[str, ...]]:
+    """Asset key paths matching any of ``patterns`` (see :func:`match_keys`), in discovery order."""
+    matched = set(match_keys([a.key for a in discovery.assets], patterns))
+    return [a.path for a in discovery.assets if a.key in matched]
 
 
 def validate(client: DagsterClient, target: Target, run_config: Mapping[str, Any]) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from daglab._client._models import ASSET_JOB
 from daglab._errors import (
     ConflictError,
     ConnectivityError,
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from daglab._client import DagsterClient, Discovery
     from daglab._config import LoadedConfig
 
-ASSET_JOB = "__ASSET_JOB"
 _SLUG = re.compile(r"[^0-9A-Za-z_]+")
 
 
@@ -61,8 +61,6 @@ class ScaffoldRequest:
     git_commit: bool | None = None
     seed_data: bool | None = None
     force: bool = False
-    author: str | None = None
-    today: date | None = None
 
 
 @dataclass
@@ -156,11 +154,10 @@ def _asset_key(name: str, keys: list[str], where: str) -> str:
 
 
 def _resolve_live(
-    client: DagsterClient, kind: str, value: str, request: ScaffoldRequest
+    client: DagsterClient, discovery: Discovery, kind: str, value: str, request: ScaffoldRequest
 ) -> NotebookTarget:
     from daglab._runs import match_assets
 
-    discovery: Discovery = client.discover()
     where = f"on {client.base_url}"
     if kind == "job":
         ref = client.resolve_job(
@@ -202,7 +199,7 @@ def _resolve_live(
 
 
 def _resolve_code(index: CodeIndex, kind: str, value: str, request: ScaffoldRequest) -> Any:
-    from fnmatch import fnmatchcase
+    from daglab._runs import match_keys
 
     where = "in the project's code"
     location, repository = request.location, request.repository
@@ -214,8 +211,7 @@ def _resolve_code(index: CodeIndex, kind: str, value: str, request: ScaffoldRequ
     if kind == "asset":
         key = _asset_key(value, keys, where)
         return NotebookTarget("asset", key, ASSET_JOB, repository, location, key, attach_to=key)
-    patterns = [p.strip().strip("/") for p in value.split(",") if p.strip()]
-    matched = [k for k in keys if any(fnmatchcase(k, p) for p in patterns)]
+    matched = match_keys(keys, value)
     if not matched:
         raise ValidationError(
             f"the selection {value!r} matches no asset {where}",
@@ -335,7 +331,12 @@ def _initial_config(
     return "" if text.strip() in ("", "{}") else text
 
 
-def _validate(client: DagsterClient | None, target: NotebookTarget, config: str) -> bool:
+def _validate(
+    client: DagsterClient | None,
+    target: NotebookTarget,
+    config: str,
+    discovery: Discovery | None = None,
+) -> bool:
     from daglab._client import JobRef
     from daglab._session import parse_config
 
@@ -351,7 +352,7 @@ def _validate(client: DagsterClient | None, target: NotebookTarget, config: str)
     if target.kind == "selection":
         from daglab._runs import match_assets
 
-        selection = match_assets(client.discover(), target.assets)
+        selection = match_assets(discovery or client.discover(), target.assets)
     problems = client.validate_config(ref, parsed, selection)
     if problems:
         raise ValidationError(
@@ -414,8 +415,10 @@ def scaffold_notebook(
                 " in-process cell; scaffold --asset for that"
             )
         index: CodeIndex | None = None
+        discovery = None
         if client is not None:
-            target = _resolve_live(client, kind, value, request)
+            discovery = client.discover()
+            target = _resolve_live(client, discovery, kind, value, request)
             checked = "server"
         else:
             index = locate_definitions(project, module)
@@ -426,23 +429,16 @@ def scaffold_notebook(
         if needs_import:
             index = index or locate_definitions(project, module)
             import_module, import_name = index.import_for(target, module)
-        target = NotebookTarget(
-            target.kind,
-            target.name,
-            target.job,
-            target.repository,
-            target.location,
-            target.assets,
-            module or (import_module if target.kind != "selection" else None),
-            target.attach_to,
+        target = replace(
+            target, module=module or (import_module if target.kind != "selection" else None)
         )
         config = _initial_config(client, target, request)
         config_valid = None
         if request.validate_config:
-            config_valid = _validate(client, target, config)
+            config_valid = _validate(client, target, config, discovery)
         elif request.validate_config is None and defaults.validate_config and client is not None:
             try:
-                config_valid = _validate(client, target, config)
+                config_valid = _validate(client, target, config, discovery)
             except ValidationError as exc:
                 config_valid = False
                 notes.append(f"{exc} (the notebook's indicator shows this until it is fixed)")
@@ -456,12 +452,12 @@ def scaffold_notebook(
             f"{project.relative(path)} already exists",
             remediation="Pass --force to overwrite it, or --filename to write another file.",
         )
-    today = (request.today or date.today()).isoformat()
+    today = date.today().isoformat()
     spec = NotebookSpec(
         target=target,
         notebook_file=path.name,
         title=request.title or f"Explore {target.name}",
-        author=request.author or author_for(project.root),
+        author=author_for(project.root),
         created=today,
         template=template,
         inprocess=needs_import,
