@@ -52,7 +52,9 @@ def run(
     asset_pattern: Annotated[
         str | None,
         typer.Option(
-            "--asset-pattern", help="Glob on asset keys, e.g. 'orders/*'.", show_default=False
+            "--asset-pattern",
+            help="Globs on asset keys, comma-separated: 'orders/*' or 'orders/*,raw_*'.",
+            show_default=False,
         ),
     ] = None,
     run_config: Annotated[
