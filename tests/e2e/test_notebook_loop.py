@@ -58,13 +58,32 @@ def alive(proc: psutil.Process) -> bool:
     return False
 
 
-def session_members(sid: int) -> list[psutil.Process]:
+def members(*, sids: set[int], pgids: set[int]) -> list[psutil.Process]:
+    """Live processes in any of these sessions or process groups."""
     found = []
     for proc in psutil.process_iter():
         with contextlib.suppress(psutil.Error, OSError):
-            if os.getsid(proc.pid) == sid and proc.status() != psutil.STATUS_ZOMBIE:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if os.getsid(proc.pid) in sids or os.getpgid(proc.pid) in pgids:
                 found.append(proc)
     return found
+
+
+def tree_of(pid: int) -> tuple[list[psutil.Process], set[int], set[int]]:
+    """Every descendant of ``pid``, and the sessions and process groups they run in.
+
+    Each UI ``daglab dev`` starts leads a session of its own (and marimo's kernel another), so
+    counting the supervisor's session alone would miss exactly the processes that could survive.
+    """
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    sids: set[int] = set()
+    pgids: set[int] = set()
+    for proc in procs:
+        with contextlib.suppress(psutil.Error, OSError):
+            sids.add(os.getsid(proc.pid))
+            pgids.add(os.getpgid(proc.pid))
+    return procs, sids, pgids
 
 
 @contextlib.contextmanager
@@ -231,13 +250,17 @@ def test_init_scaffold_dev_launch_in_the_browser_export_attach(tmp_path: Path) -
             page.screenshot(path=str(SCREENSHOTS / "3-dagster-asset-metadata.png"))
             browser.close()
 
-        members_before = session_members(dev.pid)
-        assert members_before, "daglab dev's session has no processes"
+        procs, sids, pgids = tree_of(dev.pid)
+        commands = " ".join(" ".join(p.cmdline()) for p in procs[1:] if alive(p))
+        assert "dagster" in commands and "marimo" in commands, commands
+        assert len(sids) >= 3, f"each UI should lead a session of its own: {sids}"
         dev.send_signal(signal.SIGINT)
         assert dev.wait(timeout=90) == 0, log.read_text()[-3000:]
         deadline = time.monotonic() + 15
-        while session_members(dev.pid) and time.monotonic() < deadline:
+        left = [p for p in procs if alive(p)] + members(sids=sids, pgids=pgids)
+        while left and time.monotonic() < deadline:
             time.sleep(0.3)
-        left = [p for p in members_before if alive(p)]
-        assert not session_members(dev.pid) and not left, "processes left after Ctrl-C"
+            left = [p for p in procs if alive(p)] + members(sids=sids, pgids=pgids)
+        described = [f"{p.pid} {' '.join(p.cmdline())[:120]}" for p in left if alive(p)]
+        assert not left, f"processes left after Ctrl-C: {described}"
     shutil.rmtree(root / ".dagster_home", ignore_errors=True)
