@@ -211,7 +211,7 @@ def _package_dir(root: Path, package: str, working_directory: str | None) -> Pat
 
 @dataclass(frozen=True)
 class WorkspaceEntry:
-    """The first code location of ``workspace.yaml``: a module/package, or a Python file."""
+    """A code location of ``workspace.yaml``: a module/package, or a Python file."""
 
     file_name: str
     module: str | None = None
@@ -221,8 +221,8 @@ class WorkspaceEntry:
     location_name: str | None = None
 
 
-def first_workspace_entry(root: Path) -> WorkspaceEntry | None:
-    """What ``dagster dev -w workspace.yaml`` loads first, or None (no file, no usable entry)."""
+def workspace_entries(root: Path) -> list[WorkspaceEntry]:
+    """Every code location of ``workspace.yaml``, in the order ``dagster dev -w`` loads them."""
     import yaml  # defer for import performance
 
     for name in ("workspace.yaml", "workspace.yml"):
@@ -231,10 +231,11 @@ def first_workspace_entry(root: Path) -> WorkspaceEntry | None:
             continue
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
-            return None
+        except (yaml.YAMLError, UnicodeDecodeError):
+            return []
         entries = data.get("load_from") if isinstance(data, dict) else None
-        for entry in entries or []:
+        found: list[WorkspaceEntry] = []
+        for entry in entries if isinstance(entries, list) else []:
             if not isinstance(entry, dict):
                 continue
             for key in ("python_module", "python_package", "python_file"):
@@ -246,15 +247,25 @@ def first_workspace_entry(root: Path) -> WorkspaceEntry | None:
                 module = spec.get("module_name") or spec.get("package_name")
                 relative = spec.get("relative_path") if key == "python_file" else None
                 if module or relative:
-                    return WorkspaceEntry(
-                        file_name=name,
-                        module=str(module) if module and not relative else None,
-                        relative_path=str(relative) if relative else None,
-                        attribute=spec.get("attribute"),
-                        working_directory=spec.get("working_directory"),
-                        location_name=spec.get("location_name"),
+                    found.append(
+                        WorkspaceEntry(
+                            file_name=name,
+                            module=str(module) if module and not relative else None,
+                            relative_path=str(relative) if relative else None,
+                            attribute=spec.get("attribute"),
+                            working_directory=spec.get("working_directory"),
+                            location_name=spec.get("location_name"),
+                        )
                     )
-    return None
+                    break
+        return found
+    return []
+
+
+def first_workspace_entry(root: Path) -> WorkspaceEntry | None:
+    """What ``dagster dev -w workspace.yaml`` loads first, or None (no file, no usable entry)."""
+    entries = workspace_entries(root)
+    return entries[0] if entries else None
 
 
 def _from_workspace_yaml(root: Path) -> tuple[str | None, str | None, Path | None] | None:
