@@ -64,7 +64,13 @@ from daglab._inprocess._source import (
 from daglab._inprocess._target import TargetNotFound, resolve_target
 from daglab._project import Project, find_project
 
-__all__ = ["CheckResult", "InProcessResult", "load_repository", "run_inprocess"]
+__all__ = [
+    "CheckResult",
+    "InProcessResult",
+    "load_repositories",
+    "load_repository",
+    "run_inprocess",
+]
 
 # Runs change sys.path, sys.modules and os.environ: one at a time per process.
 _RUN_LOCK = threading.RLock()
@@ -262,3 +268,27 @@ def load_repository(project: Project, module: str | None = None) -> tuple[Any, s
         with _on_sys_path(source.paths):
             loaded = _import(source, project)
             return definitions_from(loaded, source), loaded.__name__
+
+
+def load_repositories(project: Project) -> list[tuple[Any, str, str | None]]:
+    """``(repository, module name, location)`` of every source of the project that loads.
+
+    A location that fails to load is left out; when none loads, the first one's error is
+    raised. The project's modules stay in ``sys.modules`` afterwards.
+    """
+    loaded: list[tuple[Any, str, str | None]] = []
+    errors: list[ValidationError] = []
+    with _RUN_LOCK, _project_env(project.root):
+        for index, source in enumerate(sources_for(project, None)):
+            with _on_sys_path(source.paths):
+                try:
+                    # forget the project's modules once: the locations' modules stay side by side
+                    module = _import(source, project, fresh=index == 0)
+                    repository = definitions_from(module, source)
+                except ValidationError as exc:
+                    errors.append(exc)
+                    continue
+            loaded.append((repository, module.__name__, source.location))
+    if not loaded and errors:
+        raise errors[0]
+    return loaded

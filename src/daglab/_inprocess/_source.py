@@ -315,8 +315,10 @@ def _forget_user_modules(project: Project, source: _Source) -> None:
     importlib.invalidate_caches()
 
 
-def _import(source: _Source, project: Project) -> ModuleType:
-    _forget_user_modules(project, source)
+def _import(source: _Source, project: Project, *, fresh: bool = True) -> ModuleType:
+    """Import ``source``; ``fresh`` first forgets the project's modules so edits are read."""
+    if fresh:
+        _forget_user_modules(project, source)
     what = source.module or source.label
     try:
         if source.module is not None:

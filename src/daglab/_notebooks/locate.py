@@ -58,6 +58,10 @@ class CodeIndex:
         return found
 
 
+#: Top-level packages whose modules are never the project's, even inside its folder.
+_OWN_LIBRARIES = frozenset({"daglab", "dagster", "dagster_graphql", "dagster_webserver"})
+
+
 def locate_definitions(project: Project, module: str | None = None) -> CodeIndex:
     """Import the project's definitions in a child process and index them."""
     command = [sys.executable, "-m", "daglab._notebooks.locate", str(project.root)]
@@ -102,30 +106,35 @@ def _index(root: Path, module: str | None) -> dict[str, Any]:
     import importlib
 
     from daglab._errors import DaglabError
-    from daglab._inprocess import load_repository
+    from daglab._inprocess import load_repositories, load_repository
     from daglab._project import find_project
 
     project = find_project(root)
     sys.path[:0] = [str(p) for p in project.import_roots()]  # a throwaway process
     try:
-        repository, loaded_module = load_repository(project, None)
+        # every code location that loads: a target may live in any of them
+        repositories = [(repo, name) for repo, name, _ in load_repositories(project)]
     except DaglabError:
         if module is None:
             raise
-        repository, loaded_module = load_repository(project, module)
+        repositories = [load_repository(project, module)]
     import dagster as dg
 
-    jobs: dict[str, Any] = {
-        name: None for name in repository.job_names if not name.startswith("__")
-    }
-    assets: dict[str, Any] = {key.to_user_string(): None for key in repository.assets_defs_by_key}
+    jobs: dict[str, Any] = {}
+    assets: dict[str, Any] = {}
+    for repository, _ in repositories:
+        jobs.update({name: None for name in repository.job_names if not name.startswith("__")})
+        assets.update({key.to_user_string(): None for key in repository.assets_defs_by_key})
+    loaded_module = repositories[0][1] if repositories else None
     definitions = None
     root_text = str(project.root.resolve())
     for name, mod in sorted(sys.modules.items()):
         location = getattr(mod, "__file__", None)
         if not location or not str(Path(location).resolve()).startswith(root_text):
             continue
-        if "site-packages" in location or name.startswith(("daglab", "dagster")):
+        # daglab and Dagster themselves (an editable install inside the project); a user
+        # package named dagster_shop or dagstermill_utils is the project's own code
+        if "site-packages" in location or name.split(".")[0] in _OWN_LIBRARIES:
             continue
         for attribute, value in sorted(vars(mod).items()):
             if attribute.startswith("_"):
