@@ -31,6 +31,7 @@ __all__ = [
     "DagsterServer",
     "dagster_server",
     "graphql",
+    "shop_server",
 ]
 
 PROJECT_DIR = Path(__file__).resolve().parent / "fixtures" / "sample_dagster_project"
@@ -154,10 +155,13 @@ class _LocationLoadError(RuntimeError):
     """A code location finished loading with an error; waiting longer will not help."""
 
 
-def _locations_loaded(body: dict[str, Any]) -> tuple[bool, str]:
+def _locations_loaded(
+    body: dict[str, Any], may_fail: frozenset[str] = frozenset()
+) -> tuple[bool, str]:
     """Whether every code location in a workspace answer is loaded, and a short status.
 
-    Raises ``_LocationLoadError`` when a location has finished loading with a ``PythonError``.
+    Raises ``_LocationLoadError`` when a location has finished loading with a ``PythonError``,
+    unless it is one of ``may_fail`` (a fixture's deliberately broken location).
     """
     workspace = (body.get("data") or {}).get("workspaceOrError") or {}
     if workspace.get("__typename") != "Workspace":
@@ -171,16 +175,21 @@ def _locations_loaded(body: dict[str, Any]) -> tuple[bool, str]:
         location = entry.get("locationOrLoadError") or {}
         kind = location.get("__typename")
         states.append(f"{entry.get('name')}={entry.get('loadStatus')}/{kind}")
-        if entry.get("loadStatus") != "LOADED" or kind != "RepositoryLocation":
+        failed_on_purpose = entry.get("name") in may_fail and kind == "PythonError"
+        if entry.get("loadStatus") != "LOADED" or (
+            kind != "RepositoryLocation" and not failed_on_purpose
+        ):
             ready = False
-        if entry.get("loadStatus") == "LOADED" and kind == "PythonError":
+        if entry.get("loadStatus") == "LOADED" and kind == "PythonError" and not failed_on_purpose:
             raise _LocationLoadError(
                 f"code location {entry.get('name')!r} failed to load: {location.get('message')}"
             )
     return ready, ", ".join(states)
 
 
-def _wait_until_ready(proc: subprocess.Popen[bytes], server: DagsterServer) -> None:
+def _wait_until_ready(
+    proc: subprocess.Popen[bytes], server: DagsterServer, may_fail: frozenset[str] = frozenset()
+) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     status = "webserver not answering yet"
     with httpx.Client(timeout=5.0) as client:
@@ -197,7 +206,7 @@ def _wait_until_ready(proc: subprocess.Popen[bytes], server: DagsterServer) -> N
                     status = f"/server_info answered HTTP {info.status_code}"
                 else:
                     answer = client.post(server.graphql_url, json={"query": WORKSPACE_QUERY})
-                    ready, status = _locations_loaded(answer.json())
+                    ready, status = _locations_loaded(answer.json(), may_fail)
                     if ready:
                         return
             except (httpx.HTTPError, ValueError) as exc:
@@ -288,8 +297,16 @@ def stop_process_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def run_dagster_dev(base_dir: Path, host: str = HOST) -> Iterator[DagsterServer]:
-    """Start ``dagster dev`` for the sample project, yield once it is ready, then stop it."""
+def run_dagster_dev(
+    base_dir: Path,
+    host: str = HOST,
+    *,
+    project_dir: Path = PROJECT_DIR,
+    may_fail: frozenset[str] = frozenset(),
+    env: dict[str, str] | None = None,
+) -> Iterator[DagsterServer]:
+    """Start ``dagster dev -w workspace.yaml`` in ``project_dir`` (the sample project by
+    default), yield once every location is loaded (or failed, for ``may_fail``), then stop it."""
     dagster_home = base_dir / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
     _write_dagster_yaml(dagster_home)
@@ -304,13 +321,13 @@ def run_dagster_dev(base_dir: Path, host: str = HOST) -> Iterator[DagsterServer]
         "-p",
         str(port),
         "-w",
-        str(WORKSPACE_FILE),
+        str(project_dir / "workspace.yaml"),
     ]
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             command,
-            cwd=PROJECT_DIR,
-            env=_child_env(dagster_home),
+            cwd=project_dir,
+            env={**_child_env(dagster_home), **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -324,11 +341,11 @@ def run_dagster_dev(base_dir: Path, host: str = HOST) -> Iterator[DagsterServer]
             dagster_home=dagster_home,
             pid=proc.pid,
             log_path=log_path,
-            project_dir=PROJECT_DIR,
+            project_dir=project_dir,
         )
         try:
             try:
-                _wait_until_ready(proc, server)
+                _wait_until_ready(proc, server, may_fail)
             except (RuntimeError, TimeoutError) as exc:
                 pytest.fail(
                     f"{exc}\n--- tail of {log_path} ---\n{_log_tail(log_path)}", pytrace=False
@@ -342,4 +359,24 @@ def run_dagster_dev(base_dir: Path, host: str = HOST) -> Iterator[DagsterServer]
 def dagster_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterServer]:
     """A real ``dagster dev`` serving ``sample_location``, shared by the whole session."""
     with run_dagster_dev(tmp_path_factory.mktemp("dagster_dev")) as server:
+        yield server
+
+
+SHOP_PROJECT_DIR = Path(__file__).resolve().parent / "fixtures" / "multi_location_project"
+
+
+@pytest.fixture(scope="session")
+def shop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterServer]:
+    """A real ``dagster dev`` serving a copy of ``multi_location_project``: locations
+    ``dagster_shop`` and ``analytics``, and ``broken_location``, which fails to load."""
+    import shutil
+
+    base = tmp_path_factory.mktemp("shop_dev")
+    project = Path(shutil.copytree(SHOP_PROJECT_DIR, base / "project"))
+    with run_dagster_dev(
+        base,
+        project_dir=project,
+        may_fail=frozenset({"broken_location"}),
+        env={"ANALYTICS_STORAGE": str(base / "analytics-storage")},
+    ) as server:
         yield server

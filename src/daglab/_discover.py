@@ -9,7 +9,7 @@ from typing import Any
 from daglab._client import Asset, Discovery, Job
 from daglab._pairs import split_pairs
 
-KINDS = ("locations", "repos", "jobs", "assets")
+KINDS = ("locations", "repos", "jobs", "assets", "checks", "schedules", "sensors")
 
 
 @dataclass(frozen=True)
@@ -77,5 +77,23 @@ def apply(discovery: Discovery, selection: DiscoverFilter) -> dict[str, list[dic
             for asset in discovery.assets
             if _name_matches(pattern, asset.key, asset.path[-1])
             and all(_asset_tag(asset, k, v) for k, v in tags)
+        ]
+    if "checks" in selection.kinds:
+        result["checks"] = [
+            check.to_dict()
+            for check in discovery.checks
+            if _name_matches(pattern, check.name, check.asset) and not tags
+        ]
+    if "schedules" in selection.kinds:
+        result["schedules"] = [
+            schedule.to_dict()
+            for schedule in discovery.schedules
+            if _name_matches(pattern, schedule.name, schedule.job) and not tags
+        ]
+    if "sensors" in selection.kinds:
+        result["sensors"] = [
+            sensor.to_dict()
+            for sensor in discovery.sensors
+            if _name_matches(pattern, sensor.name, *sensor.jobs) and not tags
         ]
     return result

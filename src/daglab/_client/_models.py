@@ -75,6 +75,8 @@ class Asset:
     tags: dict[str, str] = field(default_factory=dict)
     owners: tuple[str, ...] = ()
     jobs: tuple[str, ...] = ()
+    partitions: Partitions | None = None
+    checks: tuple[AssetCheck, ...] = ()
 
     @property
     def key(self) -> str:
@@ -104,6 +106,17 @@ class Asset:
             },
             owners=tuple(owners),
             jobs=tuple(j for j in node.get("jobNames") or () if j != ASSET_JOB),
+            partitions=Partitions.from_graphql(node),
+            checks=tuple(
+                AssetCheck(
+                    asset="/".join(node["assetKey"]["path"]),
+                    name=check["name"],
+                    description=check.get("description"),
+                    blocking=bool(check.get("blocking")),
+                    location=(repository.get("location") or {}).get("name"),
+                )
+                for check in (node.get("assetChecksOrError") or {}).get("checks") or ()
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,15 +132,157 @@ class Asset:
             "tags": dict(self.tags),
             "owners": list(self.owners),
             "jobs": list(self.jobs),
+            "partitions": self.partitions.to_dict() if self.partitions else None,
+            "checks": [check.name for check in self.checks],
         }
 
 
 @dataclass(frozen=True)
+class Partitions:
+    """An asset's partitions definition: its type, how many keys, the first and the last."""
+
+    type: str
+    description: str
+    count: int | None = None
+    first: str | None = None
+    last: str | None = None
+    dimensions: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_graphql(cls, node: dict[str, Any]) -> Partitions | None:
+        definition = node.get("partitionDefinition")
+        if not definition:
+            return None
+
+        def key(alias: str) -> str | None:
+            results = (node.get(alias) or {}).get("results") or []
+            return str(results[0]) if results else None
+
+        return cls(
+            type=str(definition.get("type") or "?"),
+            description=str(definition.get("description") or ""),
+            count=(node.get("partitionStats") or {}).get("numPartitions"),
+            first=key("firstPartition"),
+            last=key("lastPartition"),
+            dimensions=tuple(
+                (str(d.get("name")), str(d.get("type")))
+                for d in definition.get("dimensionTypes") or ()
+                if definition.get("type") == "MULTIPARTITIONED"
+            ),
+        )
+
+    def describe(self) -> str:
+        """``DAILY: 1,067 keys, 2024-01-01 .. 2026-12-01`` style one-liner for tables."""
+        kind = {"TIME_WINDOW": "time", "MULTIPARTITIONED": "multi"}.get(self.type, self.type)
+        kind = kind.lower()
+        if self.dimensions:
+            kind += " (" + " × ".join(f"{n}: {t.lower()}" for n, t in self.dimensions) + ")"
+        if self.count is None:
+            return kind
+        keys = f"{self.count:,} key{'s' if self.count != 1 else ''}"
+        if self.first and self.last and self.count > 1:
+            keys += f", {self.first} .. {self.last}"
+        elif self.first:
+            keys += f", {self.first}"
+        return f"{kind}: {keys}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "description": self.description,
+            "count": self.count,
+            "first": self.first,
+            "last": self.last,
+            "dimensions": [{"name": n, "type": t} for n, t in self.dimensions],
+            "summary": self.describe(),
+        }
+
+
+@dataclass(frozen=True)
+class AssetCheck:
+    asset: str
+    name: str
+    description: str | None = None
+    blocking: bool = False
+    location: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    job: str
+    cron: str
+    timezone: str | None
+    state: str
+    location: str
+    repository: str
+    description: str | None = None
+
+    @classmethod
+    def from_graphql(cls, node: dict[str, Any], repository: str, location: str) -> Schedule:
+        return cls(
+            name=node["name"],
+            job=node.get("pipelineName") or "",
+            cron=node.get("cronSchedule") or "",
+            timezone=node.get("executionTimezone"),
+            state=(node.get("scheduleState") or {}).get("status") or "?",
+            location=location,
+            repository=repository,
+            description=node.get("description"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Sensor:
+    name: str
+    type: str
+    state: str
+    location: str
+    repository: str
+    jobs: tuple[str, ...] = ()
+    min_interval_s: int | None = None
+    description: str | None = None
+
+    @classmethod
+    def from_graphql(cls, node: dict[str, Any], repository: str, location: str) -> Sensor:
+        return cls(
+            name=node["name"],
+            type=node.get("sensorType") or "?",
+            state=(node.get("sensorState") or {}).get("status") or "?",
+            location=location,
+            repository=repository,
+            jobs=tuple(
+                t["pipelineName"]
+                for t in node.get("targets") or ()
+                if t.get("pipelineName") and t["pipelineName"] != ASSET_JOB
+            ),
+            min_interval_s=node.get("minIntervalSeconds"),
+            description=node.get("description"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "jobs": list(self.jobs)}
+
+
+@dataclass(frozen=True)
 class Location:
+    """A code location; ``load_status`` is ``FAILED`` when it did not load (``error`` says why:
+    Dagster reports such a location as ``LOADED`` with a Python error in its place)."""
+
     name: str
     load_status: str
     error: str | None = None
     repositories: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
 
 @dataclass(frozen=True)
@@ -138,22 +293,45 @@ class Discovery:
     jobs: list[Job]
     assets: list[Asset]
     groups: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
+    schedules: list[Schedule] = field(default_factory=list)
+    sensors: list[Sensor] = field(default_factory=list)
+
+    @property
+    def checks(self) -> list[AssetCheck]:
+        return [check for asset in self.assets for check in asset.checks]
+
+    @property
+    def failed_locations(self) -> list[Location]:
+        return [location for location in self.locations if location.failed]
 
     @classmethod
     def from_graphql(cls, data: dict[str, Any]) -> Discovery:
         locations: list[Location] = []
         jobs: list[Job] = []
         groups: dict[tuple[str, str, str], list[str]] = {}
+        schedules: list[Schedule] = []
+        sensors: list[Sensor] = []
         workspace = data.get("workspaceOrError") or {}
         for entry in workspace.get("locationEntries") or []:
             loaded = entry.get("locationOrLoadError") or {}
             if loaded.get("__typename") != "RepositoryLocation":
-                error = loaded.get("message") if loaded else None
-                locations.append(Location(entry["name"], entry.get("loadStatus", "?"), error))
+                if loaded.get("__typename") == "PythonError":
+                    error = str(loaded.get("message") or "the location failed to load")
+                    locations.append(Location(entry["name"], "FAILED", error))
+                else:  # still loading, or no answer yet
+                    locations.append(Location(entry["name"], entry.get("loadStatus", "?")))
                 continue
             repo_names = []
             for repo in loaded.get("repositories") or []:
                 repo_names.append(repo["name"])
+                schedules += [
+                    Schedule.from_graphql(node, repo["name"], entry["name"])
+                    for node in repo.get("schedules") or ()
+                ]
+                sensors += [
+                    Sensor.from_graphql(node, repo["name"], entry["name"])
+                    for node in repo.get("sensors") or ()
+                ]
                 for job in repo.get("jobs") or []:
                     if job["name"] == ASSET_JOB:
                         continue
@@ -174,7 +352,7 @@ class Discovery:
         for asset in assets:
             key = (asset.location or "", asset.repository or "", asset.group or "default")
             groups.setdefault(key, []).append(asset.key)
-        return cls(locations, jobs, assets, groups)
+        return cls(locations, jobs, assets, groups, schedules, sensors)
 
 
 @dataclass(frozen=True)
