@@ -164,7 +164,8 @@ def _describe(
     if dg_project.get("root_module"):
         kind = "dg-project"
         package = str(dg_project["root_module"])
-        location = dg_project.get("code_location_name") or project_name or package
+        # dg serves a project under its code_location_name, else its folder's name
+        location = dg_project.get("code_location_name") or root.name
     elif dagster_tool.get("module_name"):
         kind = "dagster-project"
         package = str(dagster_tool["module_name"]).split(".")[0]
@@ -219,6 +220,15 @@ class WorkspaceEntry:
     attribute: str | None = None
     working_directory: str | None = None
     location_name: str | None = None
+
+    @property
+    def served_name(self) -> str:
+        """The name ``dagster dev`` serves this location under: ``location_name``, else the
+        module (or the file's name, ``.py`` included), with ``:attribute`` when there is one."""
+        if self.location_name:
+            return self.location_name
+        base = self.module or Path(self.relative_path or "").name
+        return f"{base}:{self.attribute}" if self.attribute else base
 
 
 def workspace_entries(root: Path) -> list[WorkspaceEntry]:
@@ -275,11 +285,10 @@ def _from_workspace_yaml(root: Path) -> tuple[str | None, str | None, Path | Non
         return None
     if entry.module is not None:
         top = entry.module.split(".")[0]
-        location = entry.location_name or entry.module
-        return (top, location, _package_dir(root, top, entry.working_directory))
+        return (top, entry.served_name, _package_dir(root, top, entry.working_directory))
     assert entry.relative_path is not None
     file = (root / entry.relative_path).resolve()
-    location = entry.location_name or file.stem
+    location = entry.served_name
     parent = file.parent
     is_pkg = (parent / "__init__.py").exists() and parent.name != "dagster"
     return (parent.name if is_pkg else None, location, parent)

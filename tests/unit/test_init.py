@@ -34,7 +34,7 @@ def test_existing_project(cli, git_project: Path) -> None:
     assert "shop" in (notebooks / "README.md").read_text()
     config = yaml.safe_load((git_project / "daglab.yaml").read_text())
     assert config["notebooks_dir"] == "src/shop/notebooks"
-    assert config["dagster"]["repository_location_name"] == "shop"
+    assert config["dagster"]["repository_location_name"] == "proj"  # as `dg dev` serves it
     assert config["dagster"]["repository_name"] == "__repository__"
     assert config["dagster"]["port"] == 3000 and config["marimo"]["port"] == 3010
     load_config(start=git_project)  # the file it wrote is valid

@@ -18,7 +18,8 @@ def test_dg_project(git_project: Path) -> None:
     assert project.root == git_project
     assert project.kind == "dg-project"
     assert project.package == "shop"
-    assert project.location_name == "shop"
+    # `dg dev` serves a project under its folder's name unless code_location_name says otherwise
+    assert project.location_name == "proj"
     assert project.package_dir == git_project / "src" / "shop"
     assert project.default_notebooks_dir() == git_project / "src" / "shop" / "notebooks"
     assert "pyproject.toml [tool.dg]" in project.markers
@@ -113,3 +114,27 @@ def test_malformed_pyproject_is_a_config_error(git_project: Path) -> None:
     (git_project / "pyproject.toml").write_text("[tool.dg\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         find_project(git_project)
+
+
+def test_location_names_are_the_ones_dagster_serves(git_project: Path) -> None:
+    from daglab._project import workspace_entries
+
+    (git_project / "workspace.yaml").write_text(
+        "load_from:\n"
+        "  - python_file: {relative_path: pipelines/etl.py}\n"
+        "  - python_file: {relative_path: defs.py, attribute: defs}\n"
+        "  - python_module: {module_name: shop.definitions}\n"
+        "  - python_module: {module_name: shop.more, location_name: more}\n"
+        "  - python_package: {package_name: dagster_testing}\n"
+    )
+    names = [entry.served_name for entry in workspace_entries(git_project)]
+    # Dagster names a location after the file (with .py) or module, plus :attribute
+    assert names == ["etl.py", "defs.py:defs", "shop.definitions", "more", "dagster_testing"]
+    assert find_project(git_project).location_name == "etl.py"
+
+    (git_project / "workspace.yaml").unlink()
+    (git_project / "pyproject.toml").write_text(
+        '[project]\nname = "dagster-testing"\n\n'
+        '[tool.dagster]\nmodule_name = "dagster_testing.defs"\n'
+    )
+    assert find_project(git_project).location_name == "dagster_testing.defs"

@@ -111,7 +111,7 @@ def _workspace_source(project: Project, entry: WorkspaceEntry) -> _Source:
             module=entry.module,
             attribute=entry.attribute,
             paths=_import_roots(project, workdir),
-            location=entry.location_name,
+            location=entry.served_name,
         )
     assert entry.relative_path is not None
     base = (project.root / workdir) if workdir else project.root
@@ -128,7 +128,7 @@ def _workspace_source(project: Project, entry: WorkspaceEntry) -> _Source:
         file=source.file,
         attribute=source.attribute,
         paths=source.paths,
-        location=entry.location_name or file.stem,
+        location=entry.served_name,
     )
 
 
