@@ -34,6 +34,12 @@ OPERATIONS: dict[str, Operation] = {
     "version": Operation("version.graphql", "getVersion"),
     "launch_run": Operation("launch_run.graphql", "launchRun", mutation=True),
     "terminate_run": Operation("terminate_run.graphql", "terminateRun", mutation=True),
+    "add_dynamic_partition": Operation(
+        "add_dynamic_partition.graphql", "addDynamicPartition", mutation=True
+    ),
+    "delete_dynamic_partitions": Operation(
+        "delete_dynamic_partitions.graphql", "deleteDynamicPartitions", mutation=True
+    ),
 }
 
 

@@ -147,6 +147,8 @@ class Partitions:
     first: str | None = None
     last: str | None = None
     dimensions: tuple[tuple[str, str], ...] = ()
+    #: The names of the dynamic partitions definitions it uses (itself or its dimensions).
+    dynamic_names: tuple[str, ...] = ()
 
     @classmethod
     def from_graphql(cls, node: dict[str, Any]) -> Partitions | None:
@@ -168,6 +170,17 @@ class Partitions:
                 (str(d.get("name")), str(d.get("type")))
                 for d in definition.get("dimensionTypes") or ()
                 if definition.get("type") == "MULTIPARTITIONED"
+            ),
+            dynamic_names=tuple(
+                str(name)
+                for name in (
+                    definition.get("name") if definition.get("type") == "DYNAMIC" else None,
+                    *(
+                        d.get("dynamicPartitionsDefinitionName")
+                        for d in definition.get("dimensionTypes") or ()
+                    ),
+                )
+                if name
             ),
         )
 
@@ -194,6 +207,7 @@ class Partitions:
             "first": self.first,
             "last": self.last,
             "dimensions": [{"name": n, "type": t} for n, t in self.dimensions],
+            "dynamic": list(self.dynamic_names),
             "summary": self.describe(),
         }
 
