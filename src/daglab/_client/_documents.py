@@ -34,6 +34,11 @@ OPERATIONS: dict[str, Operation] = {
     "version": Operation("version.graphql", "getVersion"),
     "launch_run": Operation("launch_run.graphql", "launchRun", mutation=True),
     "terminate_run": Operation("terminate_run.graphql", "terminateRun", mutation=True),
+    "backfill": Operation("backfill.graphql", "getBackfill"),
+    "job_partition": Operation("job_partition.graphql", "getJobPartition"),
+    "launch_backfill": Operation(
+        "launch_backfill.graphql", "launchPartitionBackfill", mutation=True
+    ),
     "add_dynamic_partition": Operation(
         "add_dynamic_partition.graphql", "addDynamicPartition", mutation=True
     ),
