@@ -79,6 +79,7 @@ def test_asset_checks_run_with_their_asset_and_an_error_check_fails_the_run(shop
         "passed",
         "severity",
         "description",
+        "partition",
     }
 
     # a multi-asset check over customers and orders cannot run for customers alone: it stays

@@ -35,6 +35,7 @@ OPERATIONS: dict[str, Operation] = {
     "launch_run": Operation("launch_run.graphql", "launchRun", mutation=True),
     "terminate_run": Operation("terminate_run.graphql", "terminateRun", mutation=True),
     "backfill": Operation("backfill.graphql", "getBackfill"),
+    "run_checks": Operation("run_checks.graphql", "getRunLogs"),
     "job_partition": Operation("job_partition.graphql", "getJobPartition"),
     "launch_backfill": Operation(
         "launch_backfill.graphql", "launchPartitionBackfill", mutation=True

@@ -51,9 +51,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Literal
 
+from daglab._checks import CheckResult
 from daglab._errors import RunFailedError, ValidationError
 from daglab._inprocess._execute import execute
-from daglab._inprocess._result import CheckResult, InProcessResult, Kind
+from daglab._inprocess._result import InProcessResult, Kind
 from daglab._inprocess._source import (
     _import,
     _on_sys_path,

@@ -9,8 +9,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from daglab._checks import CheckResult, blocking_failures, describe_failures
 from daglab._errors import ValidationError
-from daglab._inprocess._result import REPR_LIMIT, CheckResult, InProcessResult
+from daglab._inprocess._result import REPR_LIMIT, InProcessResult
 from daglab._inprocess._target import add_dynamic_partition, check_partition, selection_for
 
 _STEP_STATUS = {
@@ -211,14 +212,12 @@ def execute(
                 _load_value(values, outputs, label, load)
 
         error = failed_step = None
-        failed_checks = [c for c in checks_run if not c.passed and c.severity == "ERROR"]
+        failed_checks = blocking_failures(checks_run)
         if not result.success:
             message, failed_step = _failure(result)
             error = f"{failed_step}: {message}" if failed_step else message
         elif failed_checks:
-            error = "asset checks failed: " + ", ".join(
-                f"{c.asset}:{c.name}" for c in failed_checks
-            )
+            error = f"asset checks failed: {describe_failures(checks_run)}"
 
     return InProcessResult(
         target=name,
@@ -263,12 +262,14 @@ def _summarise_error(exc: Exception) -> str:
 
 def _check_result(evaluation: Any) -> CheckResult:
     severity = getattr(evaluation, "severity", None)
+    partition = getattr(evaluation, "partition", None)
     return CheckResult(
         asset=evaluation.asset_key.to_user_string(),
         name=str(evaluation.check_name),
         passed=bool(evaluation.passed),
         severity=str(getattr(severity, "value", severity) or "ERROR"),
         description=getattr(evaluation, "description", None),
+        partition=str(partition) if partition is not None else None,
     )
 
 

@@ -5,30 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from daglab._checks import CheckResult
+
 Kind = Literal["asset", "job", "auto"]
 
 #: How many characters of an output's ``repr`` a result keeps.
 REPR_LIMIT = 200
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One asset check evaluated by the run."""
-
-    asset: str
-    name: str
-    passed: bool
-    severity: str
-    description: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "asset": self.asset,
-            "name": self.name,
-            "passed": self.passed,
-            "severity": self.severity,
-            "description": self.description,
-        }
 
 
 @dataclass(frozen=True)
