@@ -164,8 +164,8 @@ def check_name(path: Path, *, what: str = "path") -> Path:
     for part in path.parts:
         if len(os.fsencode(part)) > NAME_MAX:
             raise ValidationError(
-                f"{what} {shown}: the name {part[:40]!r}… is {len(os.fsencode(part))} bytes"
-                f" long; file systems take at most {NAME_MAX}",
+                f"{what} name is {len(os.fsencode(part))} bytes long, file systems take at"
+                f" most {NAME_MAX}: {shown}",
                 remediation="Choose a shorter file name.",
                 path=str(path),
             )

@@ -46,6 +46,7 @@ def export_notebook(
     timeout: float = EXPORT_TIMEOUT,
     on_stage: Stage | None = None,
     on_upload: Progress | None = None,
+    force: bool = False,
 ) -> ExportReport:
     """``daglab export``: check the targets, export, upload, then attach.
 
@@ -62,6 +63,8 @@ def export_notebook(
             raise UsageError("attaching needs a Dagster client")
         if on_stage is not None:
             on_stage(f"checking the target on {client.base_url}")
+        # the sandbox refuses the observation: say so before anything is written
+        client.check_allowed("report_observation")
         targets = resolve_targets(client, attach=target, job=job)
     exported = export_html(
         notebook,
@@ -72,6 +75,7 @@ def export_notebook(
         upload=destination,
         on_stage=on_stage,
         on_upload=on_upload,
+        force=force,
     )
     if not targets:
         return ExportReport(exported)

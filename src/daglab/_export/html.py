@@ -27,8 +27,9 @@ from daglab._upload import iso_utc
 if TYPE_CHECKING:
     from daglab._upload import Destination, Progress, Uploaded
 
-from daglab._export.paths import export_target
+from daglab._export.paths import export_target, project_root
 from daglab._export.retention import apply_retention
+from daglab._fs import check_name
 
 EXPORT_TIMEOUT = 600.0
 log = get_logger("export")
@@ -85,20 +86,28 @@ def export_html(
     upload: str | Destination | None = None,
     on_stage: Stage | None = None,
     on_upload: Progress | None = None,
+    force: bool = False,
 ) -> Exported:
     """Run ``notebook`` with marimo and write its HTML (``.html.gz`` with ``compress``).
 
     The default output is ``<notebook stem>.html`` beside the notebook; ``output`` may be a file
-    or a folder. With ``retention_days``, this notebook's other exports in the output's folder
-    older than that are removed afterwards (see :func:`apply_retention`). With ``upload``
-    (``s3://bucket/prefix``, ``gs://…``, ``az://…``) the file is uploaded as well and a signed
-    URL made for it. A cell that raises fails the export (exit 7) and writes nothing.
+    or a folder, inside the project or (explicitly named) outside it, in a folder that exists.
+    An existing file is replaced only when daglab's manifest says daglab wrote it, unchanged
+    since (else exit 8, unless ``force``). With ``retention_days``, this notebook's exports
+    daglab recorded in the output's folder older than that are removed afterwards, inside the
+    project only (see :func:`apply_retention`). With ``upload`` (``s3://bucket/prefix``,
+    ``gs://…``, ``az://…``) the file is uploaded as well and a signed URL made for it. A cell
+    that raises fails the export (exit 7) and writes nothing.
     """
-    from daglab._fs import atomic_write
+    from daglab._manifest import key_for
+    from daglab._owned import check_destination, inside, write_owned
 
     notebook = Path(notebook)
     destination = _preflight(notebook, upload)
+    root = project_root(notebook)
     target = export_target(notebook, Path(output) if output is not None else None, compress)
+    explicit = output is not None
+    check_destination(root, target, explicit=explicit, force=force, what="export")
     started = time.perf_counter()
     if on_stage is not None:
         on_stage(f"running {notebook.name} with marimo")
@@ -138,11 +147,21 @@ def export_html(
         scratch_dir.cleanup()
     if compress:
         data = gzip.compress(data, mtime=0)
-    atomic_write(target, data)
+    source = key_for(root, notebook)
+    write_owned(
+        root,
+        target,
+        data,
+        generator="export",
+        kind="export",
+        explicit=explicit,
+        force=force,
+        extra={"source": source},
+    )
     exported_at = time.time()
     removed = (
-        apply_retention(notebook, target.parent, retention_days, keep=[target])
-        if retention_days is not None
+        apply_retention(root, notebook, target.parent, retention_days, keep=[target])
+        if retention_days is not None and inside(root, target)
         else []
     )
     exported = Exported(
@@ -170,10 +189,12 @@ def export_html(
 
 def _preflight(notebook: Path, upload: str | Destination | None) -> Destination | None:
     """What can fail before marimo runs: the notebook is there, the upload URL and its package."""
+    check_name(notebook, what="notebook")
     if not notebook.is_file():
         raise ValidationError(
             f"{notebook}: no such notebook", remediation="Give the path of a marimo notebook."
         )
+    check_notebook_content(notebook)
     if upload is None:
         return None
     from daglab._upload import check_available, parse_destination
@@ -181,6 +202,34 @@ def _preflight(notebook: Path, upload: str | Destination | None) -> Destination 
     destination = parse_destination(upload) if isinstance(upload, str) else upload
     check_available(destination)
     return destination
+
+
+def check_notebook_content(notebook: Path) -> None:
+    """An empty file, NUL bytes or undecodable text is not a notebook (marimo exports it anyway)."""
+    data = notebook.read_bytes()
+    problem = (
+        "is empty"
+        if not data.strip()
+        else "contains NUL bytes"
+        if b"\0" in data
+        else "is not UTF-8 text"
+        if not _utf8(data)
+        else None
+    )
+    if problem is not None:
+        raise ValidationError(
+            f"{notebook} {problem}; it is not a marimo notebook, so nothing was exported",
+            remediation="Give the path of a marimo notebook (`marimo new` makes one).",
+            path=str(notebook),
+        )
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _record_export(exported: Exported, *, upload_error: str | None = None) -> None:

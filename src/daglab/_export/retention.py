@@ -1,49 +1,44 @@
-"""Removing a notebook's older exports."""
+"""Removing a notebook's older exports: only files daglab recorded exporting, unchanged since."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from daglab._clean import EXPORT_SUFFIXES
-
-if TYPE_CHECKING:
-    pass
-
-
-def _export_base(name: str) -> str | None:
-    for suffix in EXPORT_SUFFIXES:
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return None
+from daglab import _manifest
 
 
 def apply_retention(
-    notebook: Path, folder: Path, days: float, *, keep: Iterable[Path] = ()
+    root: Path, notebook: Path, folder: Path, days: float, *, keep: Iterable[Path] = ()
 ) -> list[Path]:
     """Remove this notebook's exports in ``folder`` older than ``days``; return them.
 
-    A notebook ``nb.py``'s exports are ``nb.html``, ``nb.html.gz`` and dated copies such as
-    ``nb-2024-01-05.html``; a file that belongs to another notebook (``nb-v2.html`` when
-    ``nb-v2.py`` sits beside ``nb.py``) is never touched, nor are links and folders.
+    Only files the manifest of the project at ``root`` records as exports of ``notebook``, whose
+    content is still what daglab wrote, inside the project: a user's ``nb-2023-notes.html``
+    beside them, or a file anyone edited since, is never touched, nor are links and folders.
     """
+    from daglab._owned import inside
+
     cutoff = time.time() - days * 86400
     kept = {Path(p).resolve() for p in keep}
-    base = notebook.stem
-    removed = []
-    for candidate in sorted(folder.glob(f"{base}*.html*")):
-        owner = _export_base(candidate.name)
-        if owner is None or candidate.is_symlink() or not candidate.is_file():
+    source = _manifest.key_for(root, notebook)
+    folder = folder.resolve()
+    removed: list[Path] = []
+    gone: list[str] = []
+    for key, info in sorted(_manifest.generated(root, kind="export").items()):
+        path = _manifest.path_for(root, key)
+        if info.get("source") != source or not inside(root, path):
             continue
-        if owner != base and not (
-            owner.startswith((f"{base}-", f"{base}."))
-            and not (notebook.parent / f"{owner}.py").exists()
-        ):
+        if path.parent.resolve() != folder or path.resolve() in kept:
             continue
-        if candidate.resolve() in kept or candidate.stat().st_mtime >= cutoff:
+        if not path.exists() and not path.is_symlink():
+            gone.append(key)  # removed by hand: nothing left to own
             continue
-        candidate.unlink()
-        removed.append(candidate)
+        if not _manifest.is_unmodified(root, key, info) or path.lstat().st_mtime >= cutoff:
+            continue
+        path.unlink()
+        removed.append(path)
+        gone.append(key)
+    _manifest.forget(root, gone)
     return removed
