@@ -15,7 +15,14 @@ from daglab._stats.formatting import (
     job_label,
     when,
 )
-from daglab._stats.render import GENERATOR, charts, render_html, render_notebook, write_report
+from daglab._stats.render import (
+    GENERATOR,
+    charts,
+    check_destinations,
+    render_html,
+    render_notebook,
+    write_report,
+)
 from daglab._stats.report import NO_HISTORY, Stats, collect, collect_stats
 from daglab._stats.since import SINCE_EXAMPLES, iso, parse_since, since_label
 from daglab._stats.sources import (
@@ -37,6 +44,7 @@ __all__ = [
     "Stats",
     "StatsRun",
     "charts",
+    "check_destinations",
     "collect",
     "collect_stats",
     "dashboard",

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from daglab._errors import ConflictError
 
 if TYPE_CHECKING:
     import jinja2
@@ -147,18 +145,24 @@ def render_notebook(*, since: str | None, url: str | None = None, port: int | No
     )
 
 
-def write_report(path: Path, content: str, *, force: bool = False) -> Path:
-    """Write a generated report; a file daglab did not generate is kept unless ``force``."""
-    from daglab._fs import atomic_write
+def check_destinations(root: Path, paths: Iterable[Path | None], *, force: bool = False) -> None:
+    """Refuse before any work a report path daglab may not write (see ``write_report``)."""
+    from daglab._owned import check_destination
 
-    if path.is_dir():
-        raise ConflictError(f"{path} is a folder, expected a file")
-    if path.exists() and not force:
-        head = path.read_text(encoding="utf-8", errors="replace")[:4096]
-        if GENERATOR not in head:
-            raise ConflictError(
-                f"{path} exists and was not written by {GENERATOR}",
-                remediation="Choose another path, or pass --force to overwrite it.",
-            )
-    atomic_write(path, content)
+    for path in paths:
+        if path is not None:
+            check_destination(root, path, explicit=True, force=force, what="report")
+
+
+def write_report(
+    root: Path, path: Path, content: str, *, kind: str = "report", force: bool = False
+) -> Path:
+    """Write a generated report or dashboard as a file daglab owns (see ``daglab._owned``).
+
+    ``path`` was named by the user, so it may be outside the project at ``root`` (in a folder
+    that exists); a file there that daglab did not write is refused (exit 8) unless ``force``.
+    """
+    from daglab._owned import write_owned
+
+    write_owned(root, path, content, generator="stats", kind=kind, explicit=True, force=force)
     return path
