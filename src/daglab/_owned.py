@@ -25,11 +25,19 @@ def inside(root: Path, path: Path) -> bool:
 
 
 def check_destination(
-    root: Path, path: Path, *, explicit: bool, force: bool = False, what: str = "file"
+    root: Path,
+    path: Path,
+    *,
+    explicit: bool,
+    force: bool = False,
+    what: str = "file",
+    named: Path | None = None,
 ) -> Path:
     """Refuse ``path`` unless daglab may write there; call before any work, and again to write.
 
     ``explicit``: the user named this destination (an outside-the-project path is allowed).
+    ``named``: the folder the user named when ``path`` is laid out below it (a migrated folder
+    of notebooks); outside the project it must exist, and daglab makes the folders below it.
     """
     check_name(path, what=what)
     if not inside(root, path):
@@ -39,12 +47,12 @@ def check_destination(
                 remediation="Give a path inside the project, or name the destination explicitly.",
                 path=str(path),
             )
-        if not path.parent.is_dir():
+        anchor = named if named is not None else path.parent
+        if not anchor.is_dir():
             raise ValidationError(
-                f"{path.parent} does not exist; outside the project at {root} daglab writes"
+                f"{anchor} does not exist; outside the project at {root} daglab writes"
                 " only into folders that exist",
-                remediation=f"Create it first (mkdir -p {path.parent}), or write inside the"
-                " project.",
+                remediation=f"Create it first (mkdir -p {anchor}), or write inside the project.",
                 path=str(path),
             )
     if path.is_symlink():
@@ -73,10 +81,11 @@ def write_owned(
     kind: str,
     explicit: bool = False,
     force: bool = False,
+    named: Path | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Written:
     """Write ``content`` to ``path`` under the rule above and record it in the manifest."""
-    check_destination(root, path, explicit=explicit, force=force)
+    check_destination(root, path, explicit=explicit, force=force, named=named)
     existed = path.exists()
     atomic_write(path, content)
     written = Written(path, "overwritten" if existed else "created")

@@ -19,19 +19,16 @@ Cell numbers in reports are 1-based positions in the Jupyter notebook, markdown 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from daglab._errors import ConflictError, UsageError, ValidationError
-from daglab._fs import atomic_write
 from daglab._logging import get_logger
-
-if TYPE_CHECKING:
-    pass
 from daglab._migrate.convert import Converted, convert_notebook
 from daglab._migrate.reading import _Invalid, read_notebook
 from daglab._migrate.report import NotebookReport
+from daglab._project import find_project
 
 CHECKPOINTS_DIR = ".ipynb_checkpoints"
 
@@ -42,6 +39,13 @@ class MigrationPlan:
 
     items: list[Converted]
     dry_run: bool = False
+    #: The project the notebooks belong to: its manifest records what was written.
+    root: Path = field(default_factory=Path.cwd)
+    #: Whether ``--to`` named the destination (then it may be outside the project).
+    explicit: bool = False
+    #: The folder ``--to`` named for a folder of notebooks (it must exist outside the project).
+    named: Path | None = None
+    force: bool = False
 
     @property
     def reports(self) -> list[NotebookReport]:
@@ -101,37 +105,67 @@ def plan_migration(
             " (.ipynb JSON) can be migrated.",
             failures=[{"path": str(p), "reason": r} for p, r in failures],
         )
-    existing = [item.report.output for item in items if _exists(item.report.output)]
-    for path in existing:
-        if path.is_dir() or path.is_symlink():
-            kind = "a folder" if path.is_dir() else "a symbolic link"
-            raise ConflictError(
-                f"{path} is {kind}; daglab writes migrated notebooks only to regular files",
-                remediation="Choose another destination with --to.",
-            )
-    if existing and not force:
+    from daglab._owned import check_destination
+
+    root = find_project().root  # the project daglab runs in, as for every command
+    explicit = to is not None
+    named = Path(to) if (to is not None and len(pairs) > 1) or (source.is_dir() and to) else None
+    existing: list[Path] = []
+    for item in items:
+        for path in (item.report.output, item.report.report_path):
+            if path.is_dir() or path.is_symlink():
+                kind = "a folder" if path.is_dir() else "a symbolic link"
+                raise ConflictError(
+                    f"{path} is {kind}; daglab writes migrated notebooks only to regular files",
+                    remediation="Choose another destination with --to.",
+                )
+            try:
+                check_destination(
+                    root, path, explicit=explicit, force=force, what="--to", named=named
+                )
+            except ConflictError:
+                existing.append(path)
+    if existing:
         raise ConflictError(
-            f"{len(existing)} destination(s) exist and were left untouched: "
-            + ", ".join(str(p) for p in existing),
+            f"{len(existing)} destination(s) exist, daglab did not write them, and were left"
+            " untouched: " + ", ".join(str(p) for p in existing),
             remediation="Pass --force to overwrite, or choose another destination with --to.",
             paths=[str(p) for p in existing],
         )
     for item in items:
         exists = _exists(item.report.output)
         item.report.action = ("would overwrite" if exists else "would create") if dry_run else ""
-    return MigrationPlan(items=items, dry_run=dry_run)
+    return MigrationPlan(
+        items=items, dry_run=dry_run, root=root, explicit=explicit, named=named, force=force
+    )
 
 
 def execute(plan: MigrationPlan) -> list[NotebookReport]:
     """Write every converted notebook and its ``.migration.md`` report (atomically)."""
+    from daglab._owned import write_owned
+
     log = get_logger("migrate")
     if plan.dry_run:
         return plan.reports
     for item in plan.items:
         report = item.report
         report.action = "overwritten" if _exists(report.output) else "created"
-        atomic_write(report.output, item.source)
-        atomic_write(report.report_path, report.to_markdown())
+        extra = {"source": str(report.source.resolve())}
+        for path, content, kind in (
+            (report.output, item.source, "notebook"),
+            (report.report_path, report.to_markdown(), "migration-report"),
+        ):
+            write_owned(
+                plan.root,
+                path,
+                content,
+                generator="migrate",
+                kind=kind,
+                explicit=plan.explicit,
+                force=plan.force,
+                named=plan.named,
+                extra=extra,
+            )
         log.info("migrated %s -> %s (%s)", report.source, report.output, report.action)
     return plan.reports
 
