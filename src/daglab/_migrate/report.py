@@ -6,10 +6,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    pass
+from typing import Any
 
 REPORT_SUFFIX = ".migration.md"
 HELPERS_MODULE = "daglab.helpers"

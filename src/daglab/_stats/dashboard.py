@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from daglab._errors import DaglabError
-
-if TYPE_CHECKING:
-    pass
-
 from daglab._stats.formatting import format_bytes, format_percent, format_seconds
 from daglab._stats.render import charts
 from daglab._stats.report import NO_HISTORY, collect_stats

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from daglab._client._models import (
     ASSET_JOB,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 def _number(value: Any) -> float | None:

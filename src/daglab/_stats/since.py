@@ -5,13 +5,8 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from daglab._errors import UsageError
-
-if TYPE_CHECKING:
-    pass
-
 
 SINCE_EXAMPLES = "--since 7d, --since 24h, --since 2026-11-01, --since 2026-11-01T09:30"
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$", re.IGNORECASE)
