@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -45,9 +46,76 @@ def temp_name_prefix(path: Path) -> str:
     return f".{path.name}."
 
 
+class Journal:
+    """What one command created or changed, so a failure half-way can undo exactly that."""
+
+    def __init__(self) -> None:
+        self.created_files: list[Path] = []
+        self.created_dirs: list[Path] = []
+        self.originals: dict[Path, bytes] = {}
+
+    def before_write(self, path: Path) -> None:
+        if path in self.originals or path in self.created_files:
+            return
+        if path.is_file() and not path.is_symlink():
+            self.originals[path] = path.read_bytes()
+        elif not path.exists():
+            self.created_files.append(path)
+
+    def before_mkdir(self, path: Path) -> None:
+        missing = []
+        for folder in (path, *path.parents):
+            if folder.exists() or folder.is_symlink():
+                break
+            missing.append(folder)
+        self.created_dirs += reversed(missing)  # outermost first
+
+    def undo(self) -> None:
+        """Remove what was created and put back what was changed; never anything else."""
+        for path in reversed(self.created_files):
+            path.unlink(missing_ok=True)
+        for path, data in self.originals.items():
+            atomic_write(path, data)
+        for folder in reversed(self.created_dirs):
+            try:
+                folder.rmdir()  # only when empty: anything else in it is not ours
+            except OSError:
+                continue
+
+
+_journal: ContextVar[Journal | None] = ContextVar("daglab_fs_journal", default=None)
+
+
+@contextmanager
+def undo_on_error() -> Iterator[Journal]:
+    """Within the block, every ``atomic_write``, ``mkdirs`` and new lock file is journaled; an
+    exception undoes them (files and folders this block created, changed files restored)."""
+    journal = Journal()
+    token = _journal.set(journal)
+    try:
+        yield journal
+    except BaseException:
+        _journal.reset(token)
+        journal.undo()
+        raise
+    else:
+        _journal.reset(token)
+
+
+def mkdirs(path: Path) -> None:
+    """``mkdir -p``, journaled (see ``undo_on_error``)."""
+    journal = _journal.get()
+    if journal is not None:
+        journal.before_mkdir(path)
+    path.mkdir(parents=True, exist_ok=True)
+
+
 def atomic_write(path: Path, content: str | bytes, *, mode: int | None = None) -> None:
     """Write via a temporary file in the same folder and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    mkdirs(path.parent)
+    journal = _journal.get()
+    if journal is not None:
+        journal.before_write(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temp_name_prefix(path), suffix=".tmp")
     try:
@@ -110,7 +178,7 @@ def make_dir(root: Path, path: Path) -> Written:
         return Written(path, "unchanged")
     if path.exists():
         raise ConflictError(f"{path} exists and is not a folder")
-    path.mkdir(parents=True)
+    mkdirs(path)
     return Written(path, "created")
 
 
@@ -122,7 +190,10 @@ def file_lock(path: Path) -> Iterator[BinaryIO]:
     replaced the file (``atomic_write``) while we waited leaves us holding the old one, so the
     lock is taken again on the file now at ``path``. Windows has no ``flock``: no lock there.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    mkdirs(path.parent)
+    journal = _journal.get()
+    if journal is not None and not path.exists():
+        journal.created_files.append(path)
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
