@@ -8,8 +8,9 @@ What may go:
   layout of marimo's ``get_session_cache_file``), by the same age rule; marimo's ``cache/`` (a
   user's ``mo.persistent_cache``) and ``assets/`` are not daglab's to judge and stay;
 * daglab's own cache, ``.daglab/cache/`` (older than ``--older-than`` when given);
-* temporary files ``atomic_write`` left in ``.daglab/`` when a process was killed mid-write,
-  once older than a minute (a younger one may be a write in progress);
+* temporary files ``atomic_write`` left in ``.daglab/`` or beside a recorded file when a
+  process was killed mid-write, once older than a minute (a younger one may be a write in
+  progress);
 * with ``--notebooks``, generated notebooks that are still exactly what daglab generated.
 
 Nothing else: an HTML file is not an export because of its name. The search for session caches
@@ -20,6 +21,7 @@ are removed as links.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import time
@@ -127,15 +129,24 @@ def session_caches(folder: Path) -> Iterator[Path]:
 
 
 def leftover_temp_files(root: Path) -> Iterator[Path]:
-    """What ``atomic_write`` leaves in ``.daglab/`` when killed: ``.<name>.<random>.tmp``."""
-    folder = root / ".daglab"
-    if folder.is_symlink() or not folder.is_dir():
-        return
-    for entry in sorted(folder.iterdir()):
-        name = entry.name
-        temp = name.startswith(".") and name.endswith(".tmp") and name.count(".") >= 3
-        if temp and not entry.is_symlink() and entry.is_file():
-            yield entry
+    """What ``atomic_write`` leaves when killed: ``.<name>.<random>.tmp``, in ``.daglab/`` and
+    beside every file the manifest records (an export, a notebook) inside the project."""
+    from daglab._fs import temp_name_prefix
+
+    daglab = root / ".daglab"
+    if not daglab.is_symlink() and daglab.is_dir():
+        for entry in sorted(daglab.iterdir()):
+            name = entry.name
+            temp = name.startswith(".") and name.endswith(".tmp") and name.count(".") >= 3
+            if temp and not entry.is_symlink() and entry.is_file():
+                yield entry
+    for key in sorted(_manifest.generated(root)):
+        path = _manifest.path_for(root, key)
+        if not _inside(root, path) or path.parent.is_symlink() or not path.parent.is_dir():
+            continue
+        for entry in sorted(path.parent.glob(f"{glob.escape(temp_name_prefix(path))}*.tmp")):
+            if not entry.is_symlink() and entry.is_file():
+                yield entry
 
 
 def plan_clean(
@@ -183,7 +194,7 @@ def plan_clean(
     elif cache.is_dir():
         for path in sorted(cache.iterdir()):
             consider(path, "cache", older_than)
-    for path in leftover_temp_files(root):
+    for path in dict.fromkeys(leftover_temp_files(root)):
         consider(path, "temp", TEMP_GRACE_S / DAY)
     if notebooks:
         for rel in sorted(_manifest.generated(root, kind="notebook")):
