@@ -38,8 +38,17 @@ def check_destination(
     ``explicit``: the user named this destination (an outside-the-project path is allowed).
     ``named``: the folder the user named when ``path`` is laid out below it (a migrated folder
     of notebooks); outside the project it must exist, and daglab makes the folders below it.
+    Returns the path to write: its folder resolved (links and ``..`` followed), so a write
+    never makes the folders a ``missing/..`` step names.
     """
     check_name(path, what=what)
+    if path.name in ("", ".", ".."):
+        raise ValidationError(
+            f"{what} {str(path)!r} names a folder, not a file",
+            remediation="Give a file name.",
+            path=str(path),
+        )
+    path = path.parent.resolve() / path.name
     if not inside(root, path):
         if not explicit:
             raise ValidationError(
@@ -85,7 +94,7 @@ def write_owned(
     extra: Mapping[str, Any] | None = None,
 ) -> Written:
     """Write ``content`` to ``path`` under the rule above and record it in the manifest."""
-    check_destination(root, path, explicit=explicit, force=force, named=named)
+    path = check_destination(root, path, explicit=explicit, force=force, named=named)
     existed = path.exists()
     atomic_write(path, content)
     written = Written(path, "overwritten" if existed else "created")
