@@ -515,3 +515,20 @@ def test_to_outside_the_project_never_overwrites_foreign_files_nor_makes_folders
         "migrate", "--from-jupyter", "a.ipynb", "--to", str(foreign), "--force", cwd=project
     )
     assert forced.exit_code == 0 and "import marimo" in foreign.read_text()
+
+
+def test_over_long_names_are_exit_7_naming_them(cli, tmp_path: Path) -> None:
+    write_notebook(tmp_path / "a.ipynb", code("x = 1"))
+    long_name = "n" * 300
+    for args in (
+        ["--from-jupyter", f"{long_name}.ipynb"],
+        ["--from-jupyter", "a.ipynb", "--to", f"{long_name}.py"],
+        ["--from-jupyter", "a.ipynb", "--to", f"{long_name}/"],
+        ["--from-jupyter", "a.ipynb", "--to", "m" * 250 + ".py"],  # its .migration.md is too long
+    ):
+        result: Result = cli("migrate", *args, cwd=tmp_path)
+        assert result.exit_code == 7, (args, result)
+        assert "bytes long" in result.stderr and (
+            "nnnnnnnn" in result.stderr or "mmmm" in result.stderr
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ipynb"]

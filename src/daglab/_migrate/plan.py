@@ -105,6 +105,7 @@ def plan_migration(
             " (.ipynb JSON) can be migrated.",
             failures=[{"path": str(p), "reason": r} for p, r in failures],
         )
+    from daglab._fs import check_name
     from daglab._owned import check_destination
 
     root = find_project().root  # the project daglab runs in, as for every command
@@ -113,6 +114,7 @@ def plan_migration(
     existing: list[Path] = []
     for item in items:
         for path in (item.report.output, item.report.report_path):
+            check_name(path, what="--to")
             if path.is_dir() or path.is_symlink():
                 kind = "a folder" if path.is_dir() else "a symbolic link"
                 raise ConflictError(
@@ -187,7 +189,10 @@ def _pairs(source: Path, target: Path | str | None) -> list[tuple[Path, Path]]:
 
     ``target`` names a folder when it is one, or (as text) ends with a path separator.
     """
-    to = None if target is None else Path(target)
+    from daglab._fs import check_name
+
+    check_name(source, what="--from-jupyter")
+    to = None if target is None else check_name(Path(target), what="--to")
     as_folder = isinstance(target, str) and target.endswith(("/", os.sep))
     if source.is_dir():
         if to is not None and (to.is_file() or (not to.exists() and to.suffix == ".py")):
