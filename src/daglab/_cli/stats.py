@@ -98,7 +98,7 @@ def stats(
         written["html"] = str(html)
     if notebook is not None:
         content = _stats.render_notebook(since=since, url=url, port=dagster_port)
-        _stats.write_report(loaded.project.root, notebook, content, kind="notebook", force=force)
+        _stats.write_report(loaded.project.root, notebook, content, kind="dashboard", force=force)
         written["notebook"] = str(notebook)
     if json_output:
         print_json({**result.to_dict(), "written": written})

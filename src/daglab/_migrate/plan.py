@@ -154,7 +154,7 @@ def execute(plan: MigrationPlan) -> list[NotebookReport]:
         report.action = "overwritten" if _exists(report.output) else "created"
         extra = {"source": str(report.source.resolve())}
         for path, content, kind in (
-            (report.output, item.source, "notebook"),
+            (report.output, item.source, "migrated-notebook"),
             (report.report_path, report.to_markdown(), "migration-report"),
         ):
             write_owned(
