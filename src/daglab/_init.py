@@ -62,6 +62,8 @@ def gitignore_entries(notebooks_rel: str) -> list[str]:
         ".daglab/cache/",
         ".daglab/daglab.log*",
         ".daglab/last_ports.json",
+        ".daglab/manifest.lock",
+        ".daglab/.*.tmp",
         f"{notebooks_rel}/*.html",
         f"{notebooks_rel}/*.html.gz",
         f"{notebooks_rel}/.ipynb_checkpoints/",
