@@ -94,6 +94,37 @@ def record(
             }
 
 
+def record_pending(
+    root: Path,
+    path: Path,
+    data: bytes,
+    *,
+    generator: str,
+    kind: str,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Record ``data`` as ``path``'s content *before* it is written, keeping the hash of what
+    daglab wrote there before: a process killed between this and the rename leaves a file
+    that is still provably daglab's, whichever of the two contents it holds."""
+    from daglab._version import __version__
+
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    key = key_for(root, path)
+    with _editing(root) as manifest:
+        before = manifest["files"].get(key)
+        entry: dict[str, Any] = {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "generator": generator,
+            "kind": kind,
+            "daglab_version": __version__,
+            "created": now,
+            **(extra or {}),
+        }
+        if before and is_unmodified(root, key, before):
+            entry["previous_sha256"] = digest(path)
+        manifest["files"][key] = entry
+
+
 def forget(root: Path, keys: Iterable[str]) -> None:
     """Drop entries (files daglab removed)."""
     gone = list(keys)
@@ -116,13 +147,14 @@ def generated(root: Path, kind: str | None = None) -> dict[str, dict[str, Any]]:
 
 
 def is_unmodified(root: Path, rel: str, info: Mapping[str, Any] | None = None) -> bool:
-    """Whether the file recorded as ``rel`` is there, a regular file, with the recorded hash."""
+    """Whether the file recorded as ``rel`` is there, a regular file, with the recorded hash
+    (or the one before it, while a replacement is on its way: see :func:`record_pending`)."""
     info = info if info is not None else load(root)["files"].get(rel)
     path = path_for(root, rel)
     if not info or path.is_symlink() or not path.is_file():
         return False
     try:
-        return digest(path) == info.get("sha256")
+        return digest(path) in (info.get("sha256"), info.get("previous_sha256"))
     except OSError:
         return False
 

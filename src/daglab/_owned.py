@@ -5,7 +5,9 @@ A destination is allowed inside the project, or outside it only where the user n
 file's folder must exist. An existing file is overwritten only while the manifest says daglab
 wrote it and nobody changed it since; anything else is refused (ConflictError, exit 8) unless
 ``force``. What was written is recorded in the manifest with its hash, which is what lets the
-next export, retention and ``daglab clean`` tell daglab's files from the user's.
+next export, retention and ``daglab clean`` tell daglab's files from the user's. The entry is
+written before the file, keeping the hash it replaces, so a process killed between the two
+still leaves a file daglab can prove it wrote.
 """
 
 from __future__ import annotations
@@ -96,7 +98,8 @@ def write_owned(
     """Write ``content`` to ``path`` under the rule above and record it in the manifest."""
     path = check_destination(root, path, explicit=explicit, force=force, named=named)
     existed = path.exists()
-    atomic_write(path, content)
-    written = Written(path, "overwritten" if existed else "created")
-    _manifest.record(root, [written], generator=generator, kind=kind, extra=extra)
-    return written
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    # recorded first, with the hash it replaces: a kill at any moment leaves a file daglab owns
+    _manifest.record_pending(root, path, data, generator=generator, kind=kind, extra=extra)
+    atomic_write(path, data)
+    return Written(path, "overwritten" if existed else "created")

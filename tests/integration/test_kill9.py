@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from daglab import _manifest
 from daglab._fs import PAUSE_ENV
 from tests.conftest import run_daglab
 
@@ -108,31 +109,30 @@ def test_export_killed_at_each_write_leaves_old_or_new_complete_files(project: P
     old_html, old_manifest = html.read_bytes(), manifest(project)
     (project / "notebooks" / "orders.py").write_text(NOTEBOOK.format(title="Second"))
 
-    # 1. the HTML's temporary file is half written: the old export and manifest stand
+    # 1. the manifest's temporary file is half written (the entry goes first): all old
+    proc = spawn(project, "export", "notebooks/orders.py")
+    kill_when(proc, lambda: bool(temps(daglab_dir, ".manifest.json.")))
+    assert html.read_bytes() == old_html
+    assert manifest(project) == old_manifest
+
+    # 2. the HTML's temporary file is half written: the old export stands, valid manifest,
+    #    and the old export is still provably daglab's (the entry keeps the hash it replaces)
     proc = spawn(project, "export", "notebooks/orders.py")
     kill_when(proc, lambda: bool(temps(html.parent, ".orders.html.")))
     assert html.read_bytes() == old_html
-    assert manifest(project) == old_manifest
-    assert temps(html.parent, ".orders.html.")  # the leftover, for clean below
-
-    # 2. the manifest's temporary file is half written: the new HTML is complete, the manifest
-    #    is the old one, valid; the history has whole lines only
-    proc = spawn(project, "export", "notebooks/orders.py")
-    kill_when(proc, lambda: bool(temps(daglab_dir, ".manifest.json.")))
-    assert b"Second" in html.read_bytes() and html.read_bytes().rstrip().endswith(b"</html>")
-    assert manifest(project) == old_manifest
+    assert _manifest.owns(project, html)
     history_lines(project)
 
-    # 3. kills at a spread of moments, whatever they hit
-    for delay in (0.2, 1.0, 2.0, 3.0, 4.0):
-        proc = spawn(project, "export", "notebooks/orders.py", "--force")
+    # 3. kills at a spread of moments, whatever they hit: never --force, the file stays ours
+    for delay in (0.2, 1.0, 2.0, 3.0, 4.0, 5.0):
+        proc = spawn(project, "export", "notebooks/orders.py")
         time.sleep(delay)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
+        assert proc.wait(timeout=60) in (0, -signal.SIGKILL)
         text = html.read_bytes()
         assert text.rstrip().endswith(b"</html>") and (b"First" in text or b"Second" in text)
-        assert isinstance(manifest(project)["files"], dict)
+        assert _manifest.owns(project, html), delay
         for event in history_lines(project):
             assert event["kind"] == "export"
 
@@ -143,9 +143,8 @@ def test_export_killed_at_each_write_leaves_old_or_new_complete_files(project: P
     assert cleaned.exit_code == 0, cleaned
     assert temps(daglab_dir, ".") == [] and temps(html.parent, ".orders.html.") == []
     assert (daglab_dir / "manifest.json").is_file() and html.is_file()
-    # and daglab works on: an export after the kills (the HTML a kill left unrecorded is
-    # refused as not provably daglab's, so --force)
-    after = run_daglab("export", "notebooks/orders.py", "--force", cwd=project)
+    # and daglab works on, replacing its own export without --force
+    after = run_daglab("export", "notebooks/orders.py", cwd=project)
     assert after.exit_code == 0, after
     assert "notebooks/orders.html" in manifest(project)["files"]  # type: ignore[operator]
 
