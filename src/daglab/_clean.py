@@ -1,14 +1,31 @@
-"""``daglab clean``: plan, then delete, old exports, caches and (optionally) generated notebooks.
+"""``daglab clean``: plan, then delete, what daglab provably made and marimo's session caches.
 
-Deletion never leaves the project: every path is checked against the project root, symbolic
-links are removed as links and never followed, and a notebook is removed only while it is exactly
-what daglab generated.
+What may go:
+
+* exports the manifest records (``daglab._owned``), inside the project, still with the content
+  daglab wrote, older than ``export.retention_days`` (or ``--older-than``);
+* marimo's session snapshots, ``<notebook folder>/__marimo__/session/<notebook>.py.json`` (the
+  layout of marimo's ``get_session_cache_file``), by the same age rule; marimo's ``cache/`` (a
+  user's ``mo.persistent_cache``) and ``assets/`` are not daglab's to judge and stay;
+* daglab's own cache, ``.daglab/cache/`` (older than ``--older-than`` when given);
+* temporary files ``atomic_write`` left in ``.daglab/`` or beside a recorded file when a
+  process was killed mid-write, once older than a minute (a younger one may be a write in
+  progress);
+* with ``--notebooks``, generated notebooks that are still exactly what daglab generated.
+
+Nothing else: an HTML file is not an export because of its name. The search for session caches
+never enters virtualenvs (a folder with ``pyvenv.cfg``), ``.git``, ``node_modules`` or
+``site-packages``, nor follows links; every path is checked against the project root and links
+are removed as links.
 """
 
 from __future__ import annotations
 
+import glob
+import os
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,14 +36,22 @@ from daglab._logging import get_logger
 
 DAY = 86400.0
 EXPORT_SUFFIXES = (".html", ".html.gz")
+#: A temporary file younger than this may belong to a write still in progress.
+TEMP_GRACE_S = 60.0
+#: Folders the search for marimo's session caches never enters.
+NEVER_ENTER = frozenset({".git", "node_modules", "site-packages", "__pycache__", ".daglab"})
+MARIMO_DIR = "__marimo__"
+SESSION_DIR = "session"
 
 
 @dataclass(frozen=True)
 class Item:
     path: Path
-    kind: str  # export | cache | marimo-session | notebook
+    kind: str  # export | cache | marimo-session | notebook | temp
     size: int
     age_days: float
+    #: The manifest entry to forget once the file is gone.
+    key: str | None = None
 
 
 @dataclass
@@ -83,6 +108,47 @@ def _inside(root: Path, path: Path) -> bool:
     return True
 
 
+def _never_enter(folder: Path) -> bool:
+    return folder.name in NEVER_ENTER or (folder / "pyvenv.cfg").exists()
+
+
+def session_caches(folder: Path) -> Iterator[Path]:
+    """marimo's session snapshots under ``folder``: ``__marimo__/session/*.json`` files."""
+    for current, dirs, _files in os.walk(folder):  # does not follow links
+        here = Path(current)
+        dirs[:] = sorted(d for d in dirs if d == MARIMO_DIR or not _never_enter(here / d))
+        if here.name != MARIMO_DIR:
+            continue
+        dirs[:] = []  # marimo's own folder: only its session/ is ours to look at
+        sessions = here / SESSION_DIR
+        if sessions.is_symlink() or not sessions.is_dir():
+            continue
+        for entry in sorted(sessions.iterdir()):
+            if entry.name.endswith(".json") and not entry.is_symlink() and entry.is_file():
+                yield entry
+
+
+def leftover_temp_files(root: Path) -> Iterator[Path]:
+    """What ``atomic_write`` leaves when killed: ``.<name>.<random>.tmp``, in ``.daglab/`` and
+    beside every file the manifest records (an export, a notebook) inside the project."""
+    from daglab._fs import temp_name_prefix
+
+    daglab = root / ".daglab"
+    if not daglab.is_symlink() and daglab.is_dir():
+        for entry in sorted(daglab.iterdir()):
+            name = entry.name
+            temp = name.startswith(".") and name.endswith(".tmp") and name.count(".") >= 3
+            if temp and not entry.is_symlink() and entry.is_file():
+                yield entry
+    for key in sorted(_manifest.generated(root)):
+        path = _manifest.path_for(root, key)
+        if not _inside(root, path) or path.parent.is_symlink() or not path.parent.is_dir():
+            continue
+        for entry in sorted(path.parent.glob(f"{glob.escape(temp_name_prefix(path))}*.tmp")):
+            if not entry.is_symlink() and entry.is_file():
+                yield entry
+
+
 def plan_clean(
     *,
     root: Path,
@@ -99,7 +165,7 @@ def plan_clean(
     plan = CleanPlan(root=root)
     export_age = retention_days if older_than is None else older_than
 
-    def consider(path: Path, kind: str, min_age: float | None) -> None:
+    def consider(path: Path, kind: str, min_age: float | None, key: str | None = None) -> None:
         if not _inside(root, path):
             plan.kept.append((path, "outside the project"))
             return
@@ -107,22 +173,29 @@ def plan_clean(
         if min_age is not None and age < min_age:
             plan.kept.append((path, f"{kind} is {age:.1f} days old (< {min_age:g})"))
             return
-        plan.items.append(Item(path, kind, _size(path), age))
+        plan.items.append(Item(path, kind, _size(path), age, key))
 
+    for key, info in sorted(_manifest.generated(root, kind="export").items()):
+        path = _manifest.path_for(root, key)
+        if not path.exists() and not path.is_symlink():
+            continue
+        if not _inside(root, path):
+            continue  # an export the user sent elsewhere is theirs to remove
+        if not _manifest.is_unmodified(root, key, info):
+            plan.kept.append((path, "export changed since daglab wrote it"))
+            continue
+        consider(path, "export", export_age, key)
     if notebooks_dir.is_dir() and _inside(root, notebooks_dir):
-        for path in sorted(notebooks_dir.rglob("*")):
-            if "__marimo__" in path.relative_to(notebooks_dir).parts[:-1]:
-                continue
-            if path.name == "__marimo__" and path.is_dir() and not path.is_symlink():
-                consider(path, "marimo-session", older_than)
-            elif path.name.endswith(EXPORT_SUFFIXES) and (path.is_file() or path.is_symlink()):
-                consider(path, "export", export_age)
+        for path in session_caches(notebooks_dir):
+            consider(path, "marimo-session", export_age)
     cache = root / ".daglab" / "cache"
     if cache.is_symlink():
         plan.kept.append((cache, "the cache folder is a symbolic link; not followed"))
     elif cache.is_dir():
         for path in sorted(cache.iterdir()):
             consider(path, "cache", older_than)
+    for path in dict.fromkeys(leftover_temp_files(root)):
+        consider(path, "temp", TEMP_GRACE_S / DAY)
     if notebooks:
         for rel in sorted(_manifest.generated(root, kind="notebook")):
             path = root / rel
@@ -131,7 +204,7 @@ def plan_clean(
             if not _manifest.is_unmodified(root, rel):
                 plan.kept.append((path, "notebook changed since daglab generated it"))
                 continue
-            consider(path, "notebook", older_than)
+            consider(path, "notebook", older_than, rel)
     return plan
 
 
@@ -143,12 +216,26 @@ def execute(plan: CleanPlan) -> list[Item]:
         path = item.path
         if not _inside(plan.root, path):  # re-checked: the tree may have changed since planning
             continue
+        if item.key is not None and not _manifest.is_unmodified(plan.root, item.key):
+            continue  # changed since planning: no longer provably daglab's
         if path.is_symlink() or path.is_file():
             path.unlink(missing_ok=True)
         elif path.is_dir():
             shutil.rmtree(path)
         else:
             continue
+        if item.kind == "marimo-session":
+            _remove_if_empty(path.parent, path.parent.parent)
         log.info("deleted %s %s (%d bytes)", item.kind, plan.relative(path), item.size)
         deleted.append(item)
+    _manifest.forget(plan.root, [item.key for item in deleted if item.key is not None])
     return deleted
+
+
+def _remove_if_empty(*folders: Path) -> None:
+    """``__marimo__/session`` and ``__marimo__`` once their last session file went."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return

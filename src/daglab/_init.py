@@ -1,7 +1,8 @@
 """``daglab init``: add daglab to a Dagster project, or bootstrap a new one first.
 
 Idempotent: a second run reports every file as unchanged or skipped and changes nothing unless
-``force``. Every write is atomic and stays inside the project.
+``force``. Every write is atomic and stays inside the project, and the run is all or nothing:
+a failure half-way removes what this run created (see ``daglab._fs.undo_on_error``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Literal
 
 from daglab import _manifest
 from daglab._errors import ConflictError, EnvironmentMissingError, UsageError
-from daglab._fs import Written, atomic_write, ensure_inside, make_dir, write_file
+from daglab._fs import Written, atomic_write, ensure_inside, make_dir, mkdirs, write_file
 from daglab._logging import get_logger
 from daglab._pairs import split_pairs
 from daglab._project import Project, find_project
@@ -61,6 +62,8 @@ def gitignore_entries(notebooks_rel: str) -> list[str]:
         ".daglab/cache/",
         ".daglab/daglab.log*",
         ".daglab/last_ports.json",
+        ".daglab/manifest.lock",
+        ".daglab/.*.tmp",
         f"{notebooks_rel}/*.html",
         f"{notebooks_rel}/*.html.gz",
         f"{notebooks_rel}/.ipynb_checkpoints/",
@@ -69,6 +72,18 @@ def gitignore_entries(notebooks_rel: str) -> list[str]:
 
 
 def init_project(options: InitOptions) -> InitResult:
+    """Set daglab up in a project (bootstrapping it first with ``options.bootstrap``).
+
+    All or nothing: when any step fails, the files and folders this run created are removed
+    and files it changed get their old content back; nothing that was there before goes.
+    """
+    from daglab._fs import undo_on_error
+
+    with undo_on_error():
+        return _init_project(options)
+
+
+def _init_project(options: InitOptions) -> InitResult:
     target = options.path.resolve()
     gitignore_base = ""
     if options.bootstrap:
@@ -135,7 +150,7 @@ def _bootstrap(target: Path, options: InitOptions) -> tuple[list[Written], Proje
         dagster_port=options.dagster_port,
     )
     gitignore = rendered.pop(PurePosixPath(".gitignore"), "")
-    target.mkdir(parents=True, exist_ok=True)
+    mkdirs(target)
     written = [
         write_file(target, target / relative, content, force=options.force)
         for relative, content in sorted(rendered.items())

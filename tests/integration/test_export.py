@@ -19,7 +19,7 @@ import httpx
 import psutil
 import pytest
 
-from daglab import _history
+from daglab import _history, _manifest
 from daglab._errors import UsageError
 from daglab._export import AttachTarget, generate_compute_helper, parse_attach
 from tests.conftest import Result, run_daglab
@@ -145,21 +145,109 @@ def test_compress_writes_gzip_that_decompresses_to_the_html(project: Path) -> No
     assert "orders.html.gz" in result.stdout
 
 
-def test_retention_removes_only_this_notebooks_old_exports(project: Path) -> None:
+def age(path: Path, days: float = 10) -> None:
+    old = time.time() - days * DAY
+    os.utime(path, (old, old))
+
+
+def test_retention_removes_only_old_exports_daglab_recorded(project: Path) -> None:
     # the flag wins over export.retention_days; export.compress: false is the default used
     (project / "daglab.yaml").write_text("export: {retention_days: 1000, compress: false}\n")
     folder = project / "notebooks"
     (folder / "orders-v2.py").write_text(NOTEBOOK)  # another notebook, with its own exports
-    old = time.time() - 10 * DAY
-    for name in ("orders.html.gz", "orders-2024-01-05.html", "orders-v2.html", "other.html"):
-        (folder / name).write_text("<html></html>")
-        os.utime(folder / name, (old, old))
-    (folder / "orders-fresh.html").write_text("<html></html>")
+    for name in ("orders-2024-01-05.html", "orders-2024-02-01.html"):
+        assert export(project, "--output", f"notebooks/{name}").exit_code == 0
+    assert run_daglab("export", "notebooks/orders-v2.py", cwd=project).exit_code == 0
+    age(folder / "orders-2024-01-05.html")
+    age(folder / "orders-v2.html")
+    # the user's own files, named as retention used to match them, old as well
+    for name in ("orders-2023-notes.html", "orders.html.gz", "other.html"):
+        (folder / name).write_text("<html>mine</html>")
+        age(folder / name)
+    edited = folder / "orders-2024-02-01.html"  # daglab's, but edited since: the user's now
+    edited.write_text("<html>my notes</html>")
+    age(edited)
     result = export(project, "--retention-days", "5", "--json")
     assert result.exit_code == 0, result
-    removed = sorted(Path(p).name for p in json.loads(result.stdout)["export"]["removed"])
-    assert removed == ["orders-2024-01-05.html", "orders.html.gz"]
-    assert leftovers(folder) == ["orders-fresh.html", "orders-v2.html", "orders.html", "other.html"]
+    removed = [Path(p).name for p in json.loads(result.stdout)["export"]["removed"]]
+    assert removed == ["orders-2024-01-05.html"]
+    assert leftovers(folder) == [
+        "orders-2023-notes.html",
+        "orders-2024-02-01.html",
+        "orders-v2.html",
+        "orders.html",
+        "orders.html.gz",
+        "other.html",
+    ]
+    assert (folder / "orders-2023-notes.html").read_text() == "<html>mine</html>"
+    assert edited.read_text() == "<html>my notes</html>"
+    recorded = _manifest.generated(project, kind="export")
+    assert "notebooks/orders-2024-01-05.html" not in recorded  # forgotten with the file
+    assert "notebooks/orders.html" in recorded
+
+
+def test_an_existing_file_daglab_did_not_write_is_exit_8_unless_force(project: Path) -> None:
+    html = project / "notebooks" / "orders.html"
+    html.write_text("<html>the user's page</html>")
+    refused = export(project, "--no-compress")
+    assert refused.exit_code == 8, refused
+    assert "orders.html" in refused.stderr and "--force" in refused.stderr
+    assert html.read_text() == "<html>the user's page</html>"
+    assert _manifest.generated(project, kind="export") == {}
+    forced = export(project, "--no-compress", "--force")
+    assert forced.exit_code == 0, forced
+    assert "Orders exploration" in html.read_text()
+    again = export(project, "--no-compress")  # daglab's own, unchanged: replaced freely
+    assert again.exit_code == 0, again
+    html.write_text(html.read_text() + "<!-- my note -->")
+    edited = export(project, "--no-compress")
+    assert edited.exit_code == 8 and html.read_text().endswith("<!-- my note -->")
+
+
+def test_output_outside_the_project_is_allowed_but_never_retained_or_made(
+    project: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    first = export(project, "--no-compress", "--output", str(site / "orders-2020-01-01.html"))
+    assert first.exit_code == 0, first
+    age(site / "orders-2020-01-01.html")
+    (site / "orders-2023-notes.html").write_text("mine")
+    age(site / "orders-2023-notes.html")
+    result = export(project, "--no-compress", "--output", str(site), "--retention-days", "0")
+    assert result.exit_code == 0, result
+    assert (
+        json.loads(export(project, "--no-compress", "--output", str(site), "--json").stdout)[
+            "export"
+        ]["removed"]
+        == []
+    )
+    assert leftovers(site) == ["orders-2020-01-01.html", "orders-2023-notes.html", "orders.html"]
+    # recorded by absolute path, so the next export to the same place may replace it
+    assert str(site / "orders.html") in _manifest.generated(project, kind="export")
+    deep = tmp_path / "no" / "such" / "folder"
+    missing = export(project, "--no-compress", "--output", str(deep))
+    assert missing.exit_code == 7, missing
+    assert "does not exist" in missing.stderr and not (tmp_path / "no").exists()
+
+
+def test_empty_binary_and_overlong_names_are_exit_7_naming_the_file(
+    project: Path, cli: Any
+) -> None:
+    folder = project / "notebooks"
+    for name, content in (("empty.py", b""), ("blank.py", b"\n  \n"), ("nul.py", b"\0" * 64)):
+        (folder / name).write_bytes(content)
+        result = cli("export", f"notebooks/{name}", cwd=project)
+        assert result.exit_code == 7, (name, result)
+        assert name in result.stderr
+    long_name = "n" * 300 + ".py"
+    result = cli("export", f"notebooks/{long_name}", cwd=project)
+    assert result.exit_code == 7, result
+    assert "303 bytes" in result.stderr
+    assert "nnnnnnnn" in result.stderr
+    long_output = cli("export", "notebooks/orders.py", "--output", "o" * 300 + ".html", cwd=project)
+    assert long_output.exit_code == 7 and "ooooooo" in long_output.stderr, long_output
+    assert leftovers(folder) == []
 
 
 def test_a_failing_cell_is_exit_7_and_leaves_nothing(project: Path) -> None:
@@ -270,6 +358,18 @@ def test_attach_records_an_observation_with_the_metadata(
         headers={"Content-Type": "application/json; charset=utf-8"},
     )
     assert refused.status_code == 400 and "Unhandled content type" in refused.text
+
+
+@pytest.mark.dagster
+def test_the_sandbox_refuses_attach_before_anything_is_written(live: Path) -> None:
+    with (live / "daglab.yaml").open("a") as handle:
+        handle.write("security:\n  sandbox_mode: true\n")
+    result = export(live, "--no-compress", "--attach", "asset://orders/raw_orders")
+    assert result.exit_code == 6, result
+    assert "sandbox" in result.stderr
+    assert leftovers(live / "notebooks") == []
+    assert _manifest.generated(live) == {}
+    assert _history.read(live) == []
 
 
 @pytest.mark.dagster

@@ -213,3 +213,39 @@ def test_usage_errors(cli, offline: Path) -> None:  # type: ignore[no-untyped-de
     assert bad_var.exit_code == 2 and "KEY=VALUE" in bad_var.output
     bad_template = cli("scaffold", "--asset", "daily_summary", "--template", "fancy", cwd=offline)
     assert bad_template.exit_code == 7 and "default, minimal, ml" in bad_template.output
+
+
+def test_outside_a_project_is_exit_3_with_the_remedy(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("scaffold", "--asset", "raw_orders", cwd=tmp_path)
+    assert result.exit_code == 3, result
+    assert "daglab init" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_overlong_file_name_is_exit_7_naming_it(cli, offline: Path) -> None:  # type: ignore[no-untyped-def]
+    name = "n" * 300 + ".py"
+    result = cli("scaffold", "--asset", "raw_orders", "--filename", name, cwd=offline)
+    assert result.exit_code == 7, result
+    assert "303 bytes" in result.output and "nnnnnnnn" in result.output
+
+
+def test_concurrent_scaffolds_lose_no_manifest_entry(offline: Path) -> None:
+    """Eight real ``daglab scaffold`` processes at once: the manifest records all eight."""
+    exe = Path(sys.executable).parent / "daglab"
+    assets = ["raw_orders", "orders/cleaned_orders", "daily_summary", "raw_orders"] * 2
+    procs = [
+        subprocess.Popen(
+            [str(exe), "scaffold", "--asset", asset, "--no-inprocess", "--filename", f"nb_{i}.py"],
+            cwd=offline,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, asset in enumerate(assets)
+    ]
+    outcomes = [(proc.wait(timeout=300), *proc.communicate()) for proc in procs]
+    assert [code for code, _, _ in outcomes] == [0] * 8, outcomes
+    manifest = json.loads((offline / ".daglab" / "manifest.json").read_text())
+    recorded = sorted(rel for rel, info in manifest["files"].items() if info["kind"] == "notebook")
+    assert recorded == sorted(f"notebooks/nb_{i}.py" for i in range(8))
+    assert manifest["last_notebook"] in recorded

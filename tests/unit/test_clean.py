@@ -31,14 +31,27 @@ def project(git_project: Path) -> Path:
     )
     nb = git_project / "src" / "shop" / "notebooks"
     nb.mkdir()
-    age(_write(nb / "old_explore.html", "<html>old</html>"), 40)
-    age(_write(nb / "older.html.gz", "gz"), 90)
-    age(_write(nb / "fresh_explore.html", "<html>new</html>"), 1)
+    exports = [
+        _write(nb / "old_explore.html", "<html>old</html>"),
+        _write(nb / "older.html.gz", "gz"),
+        _write(nb / "fresh_explore.html", "<html>new</html>"),
+    ]
+    record_exports(git_project, *exports)
+    age(exports[0], 40)
+    age(exports[1], 90)
+    age(exports[2], 1)
+    age(_write(nb / "users_own.html", "<html>not an export</html>"), 400)
     _write(nb / "orders_explore.py", "import marimo\n")
-    _write(nb / "__marimo__" / "session" / "orders_explore.py.json", "{}")
+    age(_write(nb / "__marimo__" / "session" / "orders_explore.py.json", "{}"), 40)
     _write(git_project / ".daglab" / "cache" / "discovery.json", "{}")
     _write(git_project / ".daglab" / "cache" / "sub" / "x.bin", "x")
     return git_project
+
+
+def record_exports(root: Path, *paths: Path) -> None:
+    _manifest.record(
+        root, [Written(p, "created") for p in paths], generator="export", kind="export"
+    )
 
 
 def _write(path: Path, text: str) -> Path:
@@ -60,7 +73,7 @@ def test_dry_run_lists_and_deletes_nothing(cli, project: Path) -> None:
     assert planned == {
         ("export", "src/shop/notebooks/old_explore.html"),
         ("export", "src/shop/notebooks/older.html.gz"),
-        ("marimo-session", "src/shop/notebooks/__marimo__"),
+        ("marimo-session", "src/shop/notebooks/__marimo__/session/orders_explore.py.json"),
         ("cache", ".daglab/cache/discovery.json"),
         ("cache", ".daglab/cache/sub"),
     }
@@ -76,6 +89,7 @@ def test_clean_deletes_old_exports_and_cache_keeps_fresh(cli, project: Path) -> 
     assert not (nb / "older.html.gz").exists()
     assert not (nb / "__marimo__").exists()
     assert (nb / "fresh_explore.html").exists()
+    assert (nb / "users_own.html").read_text() == "<html>not an export</html>"
     assert (nb / "orders_explore.py").exists()
     assert (project / ".daglab" / "cache").is_dir()
     assert list((project / ".daglab" / "cache").iterdir()) == []
@@ -164,3 +178,69 @@ def test_outside_a_project(cli, git_project: Path) -> None:
 def test_negative_age_is_refused(cli, project: Path) -> None:
     result: Result = cli("clean", "--older-than", "-1", "--yes", cwd=project)
     assert result.exit_code == 7
+
+
+def test_only_recorded_exports_and_session_files_with_notebooks_dir_dot(
+    cli, git_project: Path
+) -> None:
+    """``notebooks_dir: "."``: the virtualenv, docs and the user's HTML are never touched."""
+    root = git_project
+    make_dg_project(root, "shop")
+    (root / "daglab.yaml").write_text('notebooks_dir: "."\nexport: {retention_days: 30}\n')
+    venv = root / ".venv"
+    _write(venv / "pyvenv.cfg", "home = /usr/bin\n")
+    in_venv = [
+        _write(venv / "lib" / "site-packages" / "pkg" / "index.html", "<html>pkg</html>"),
+        _write(venv / "share" / "doc.html.gz", "gz"),
+        _write(venv / "share" / "__marimo__" / "session" / "x.py.json", "{}"),
+    ]
+    other_venv = _write(root / "env2" / "__marimo__" / "session" / "y.py.json", "{}")
+    _write(root / "env2" / "pyvenv.cfg", "")
+    modules = _write(root / "node_modules" / "__marimo__" / "session" / "z.py.json", "{}")
+    manual = _write(root / "docs" / "manual.html", "<html>manual</html>")
+    recorded = _write(root / "explore.html", "<html>export</html>")
+    record_exports(root, recorded)
+    old_session = _write(root / "__marimo__" / "session" / "explore.py.json", "{}")
+    fresh_session = _write(root / "nbs" / "__marimo__" / "session" / "new.py.json", "{}")
+    persistent = _write(root / "__marimo__" / "cache" / "abc" / "value.pkl", "v")
+    for path in [*in_venv, other_venv, modules, manual, recorded, old_session, persistent]:
+        age(path, 400)
+    age(fresh_session, 2)
+    result: Result = cli("clean", "--yes", "--json", cwd=root)
+    assert result.exit_code == 0, result
+    deleted = {i["path"] for i in json.loads(result.stdout)["items"]}
+    assert deleted == {"explore.html", "__marimo__/session/explore.py.json"}
+    assert not recorded.exists() and not old_session.exists()
+    for path in [*in_venv, other_venv, modules, manual, fresh_session, persistent]:
+        assert path.exists(), path
+    assert "explore.html" not in _manifest.generated(root)  # forgotten with the file
+
+
+def test_a_recorded_export_changed_since_is_kept(cli, project: Path) -> None:
+    nb = project / "src" / "shop" / "notebooks"
+    (nb / "old_explore.html").write_text("<html>my edits</html>")
+    age(nb / "old_explore.html", 40)
+    result: Result = cli("clean", "--yes", "--json", cwd=project)
+    assert result.exit_code == 0, result
+    assert (nb / "old_explore.html").read_text() == "<html>my edits</html>"
+    kept = json.loads(result.stdout)["kept"]
+    assert any("changed since" in k["reason"] for k in kept)
+
+
+def test_leftover_temp_files_of_daglab_go_once_old_enough(cli, project: Path) -> None:
+    daglab = project / ".daglab"
+    stale = [
+        _write(daglab / ".history.jsonl.k3j4h5.tmp", '{"kind": "exp'),
+        _write(daglab / ".manifest.json.a8b9c0.tmp", '{"files": {'),
+    ]
+    for path in stale:
+        age(path, 1 / 24)
+    in_progress = _write(daglab / ".manifest.json.zzz111.tmp", "{")
+    lock = _write(daglab / "manifest.lock", "")
+    age(lock, 400)
+    result: Result = cli("clean", "--yes", "--json", cwd=project)
+    assert result.exit_code == 0, result
+    assert not any(p.exists() for p in stale)
+    assert in_progress.exists() and lock.exists()
+    kinds = {i["kind"] for i in json.loads(result.stdout)["items"]}
+    assert "temp" in kinds

@@ -199,3 +199,33 @@ def test_force_restores_edited_template_files(cli, git_project: Path) -> None:
     assert starter.read_text() == "# mine\n"
     cli("init", "--bootstrap", "p", "--template", "minimal", "--force", cwd=git_project)
     assert starter.read_text() == original
+
+
+def test_a_bootstrap_failing_half_way_leaves_only_what_was_there(cli, git_project: Path) -> None:
+    """A file where the notebooks folder must go fails the run after the template is written:
+    everything this run made goes, everything that was there stays."""
+    root = git_project / "shop"
+    (root / "src" / "shop").mkdir(parents=True)
+    (root / "notes.txt").write_text("mine")
+    (root / "src" / "shop" / "notebooks").write_text("a file, not a folder")
+    before = snapshot(root)
+    result: Result = cli("init", "--bootstrap", "shop", "--template", "minimal", cwd=git_project)
+    assert result.exit_code in (7, 8), result
+    assert snapshot(root) == before
+    assert not (root / ".daglab").exists()
+
+
+def test_init_failing_half_way_restores_changed_files(cli, git_project: Path) -> None:
+    make_dg_project(git_project, "shop")
+    gitignore = git_project / ".gitignore"
+    gitignore.write_text("*.pyc\n")
+    notebooks = git_project / "src" / "shop" / "notebooks"
+    notebooks.mkdir()
+    (notebooks / "keep.py").write_text("import marimo\n")
+    # the examples come last, after .gitignore, daglab.yaml and the manifest were written
+    (notebooks / "examples").write_text("a file where init puts a folder")
+    before = snapshot(git_project)
+    result: Result = cli("init", "--notebooks-dir", "src/shop/notebooks", cwd=git_project)
+    assert result.exit_code in (7, 8), result
+    assert snapshot(git_project) == before
+    assert gitignore.read_text() == "*.pyc\n"

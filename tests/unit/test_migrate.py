@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from daglab import helpers
 from daglab._migrate import HELPER_NAMES, MAX_OUTPUT_LINES, output_comment_lines
 from tests.conftest import Result, run_daglab
 
@@ -447,8 +448,9 @@ def test_the_result_with_helpers_runs_as_a_script(tmp_path: Path) -> None:
         timeout=120,
         check=False,
     )
-    if probe.returncode != 0:
-        pytest.skip(f"daglab.helpers does not provide every helper here: {probe.stderr[-200:]}")
+    # the migrator's names and the facade must agree: a rename in either fails here
+    assert probe.returncode == 0, f"daglab.helpers lacks a helper: {probe.stderr[-400:]}"
+    assert set(HELPER_NAMES) <= set(helpers.__all__)
     _runnable(tmp_path)
     outcome = run_daglab("migrate", "--from-jupyter", "run.ipynb", "--json", cwd=tmp_path)
     assert outcome.exit_code == 0, outcome
@@ -481,3 +483,52 @@ def test_help_has_examples(cli, tmp_path: Path) -> None:
     assert "--from-jupyter" in outcome.stdout and "--preserve-outputs" in outcome.stdout
     assert "Examples" in outcome.stdout
     assert "daglab migrate --from-jupyter" in outcome.stdout
+
+
+def test_to_outside_the_project_never_overwrites_foreign_files_nor_makes_folders(
+    cli, tmp_path: Path
+) -> None:
+    project = tmp_path / "proj"
+    write_notebook(project / "a.ipynb", code("x = 1"))
+    outside = tmp_path / "out"
+    outside.mkdir()
+    foreign = outside / "a.py"
+    foreign.write_text("print('mine')\n")
+    refused: Result = cli("migrate", "--from-jupyter", "a.ipynb", "--to", str(foreign), cwd=project)
+    assert refused.exit_code == 8, refused
+    assert "--force" in refused.stderr and foreign.read_text() == "print('mine')\n"
+    notes = outside / "b.migration.md"  # the report beside it is a user's file too
+    notes.write_text("my notes")
+    both = cli("migrate", "--from-jupyter", "a.ipynb", "--to", str(outside / "b.py"), cwd=project)
+    assert both.exit_code == 8 and not (outside / "b.py").exists()
+    assert notes.read_text() == "my notes"
+    deep = tmp_path / "no" / "where" / "a.py"
+    missing = cli("migrate", "--from-jupyter", "a.ipynb", "--to", str(deep), cwd=project)
+    assert missing.exit_code == 7 and "does not exist" in missing.stderr, missing
+    assert not (tmp_path / "no").exists()
+    mine = outside / "c.py"
+    first = cli("migrate", "--from-jupyter", "a.ipynb", "--to", str(mine), cwd=project)
+    assert first.exit_code == 0, first
+    again = cli("migrate", "--from-jupyter", "a.ipynb", "--to", str(mine), cwd=project)
+    assert again.exit_code == 0, again  # daglab's own output, unchanged since
+    forced = cli(
+        "migrate", "--from-jupyter", "a.ipynb", "--to", str(foreign), "--force", cwd=project
+    )
+    assert forced.exit_code == 0 and "import marimo" in foreign.read_text()
+
+
+def test_over_long_names_are_exit_7_naming_them(cli, tmp_path: Path) -> None:
+    write_notebook(tmp_path / "a.ipynb", code("x = 1"))
+    long_name = "n" * 300
+    for args in (
+        ["--from-jupyter", f"{long_name}.ipynb"],
+        ["--from-jupyter", "a.ipynb", "--to", f"{long_name}.py"],
+        ["--from-jupyter", "a.ipynb", "--to", f"{long_name}/"],
+        ["--from-jupyter", "a.ipynb", "--to", "m" * 250 + ".py"],  # its .migration.md is too long
+    ):
+        result: Result = cli("migrate", *args, cwd=tmp_path)
+        assert result.exit_code == 7, (args, result)
+        assert "bytes long" in result.stderr and (
+            "nnnnnnnn" in result.stderr or "mmmm" in result.stderr
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ipynb"]

@@ -275,20 +275,49 @@ def test_html_report_is_self_contained_with_svg_charts() -> None:
 
 
 def test_report_files_are_not_overwritten_unless_ours(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
     page = _stats.render_html(stats())
-    target = tmp_path / "report.html"
-    _stats.write_report(target, page)
-    _stats.write_report(target, page.replace("14.0 s", "15.0 s"))  # ours: replaced
+    target = root / "report.html"
+    _stats.write_report(root, target, page)
+    _stats.write_report(root, target, page.replace("14.0 s", "15.0 s"))  # ours: replaced
     assert "15.0 s" in target.read_text()
-    mine = tmp_path / "mine.html"
-    mine.write_text("<p>my notes</p>")
-    with pytest.raises(ConflictError, match="not written by daglab stats"):
-        _stats.write_report(mine, page)
-    assert mine.read_text() == "<p>my notes</p>"
-    _stats.write_report(mine, page, force=True)
+    # a file that merely mentions the generator is still the user's
+    mine = root / "mine.html"
+    mine.write_text('<meta name="generator" content="daglab stats"><p>my notes</p>')
+    with pytest.raises(ConflictError, match="daglab did not write it"):
+        _stats.write_report(root, mine, page)
+    assert "my notes" in mine.read_text()
+    _stats.write_report(root, mine, page, force=True)
     assert mine.read_text() == page
     with pytest.raises(ConflictError, match="is a folder"):
-        _stats.write_report(tmp_path, page, force=True)
+        _stats.write_report(root, root, page, force=True)
+
+
+def test_reports_outside_the_project_only_where_named_and_never_over_foreign_files(
+    cli, git_project: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    foreign = elsewhere / "stats.html"
+    foreign.write_text("<p>someone else's page</p>")
+    down = ["--url", "http://127.0.0.1:9"]
+    refused = cli("stats", "--html", str(foreign), *down, cwd=git_project)
+    assert refused.exit_code == 8, refused
+    assert "--force" in refused.stderr and foreign.read_text() == "<p>someone else's page</p>"
+    notebook = elsewhere / "dash.py"
+    both = cli("stats", "--notebook", str(notebook), "--html", str(foreign), *down, cwd=git_project)
+    assert both.exit_code == 8 and not notebook.exists()  # refused before writing either
+    fresh = cli("stats", "--html", str(elsewhere / "new.html"), *down, cwd=git_project)
+    assert fresh.exit_code == 0, fresh
+    again = cli("stats", "--html", str(elsewhere / "new.html"), *down, cwd=git_project)
+    assert again.exit_code == 0, again  # daglab's own file, recorded by absolute path
+    missing = cli(
+        "stats", "--html", str(tmp_path / "no" / "dir" / "s.html"), *down, cwd=git_project
+    )
+    assert missing.exit_code == 7 and not (tmp_path / "no").exists(), missing
+    forced = cli("stats", "--html", str(foreign), "--force", *down, cwd=git_project)
+    assert forced.exit_code == 0 and foreign.read_text().startswith("<!DOCTYPE html>")
 
 
 @pytest.mark.slow

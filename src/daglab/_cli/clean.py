@@ -13,7 +13,7 @@ EXAMPLES = """[bold]Examples[/]
 
   daglab clean --dry-run            list what would go, delete nothing
 
-  daglab clean --older-than 7 --yes exports older than a week, and the cache
+  daglab clean --older-than 7 --yes daglab's exports and marimo sessions older than a week
 
   daglab clean --notebooks          also generated notebooks you have not changed"""
 
@@ -43,10 +43,13 @@ def clean(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Remove old HTML exports, caches and, with --notebooks, generated notebooks.
+    """Remove old exports daglab wrote, caches and, with --notebooks, generated notebooks.
 
-    Exports older than export.retention_days (or --older-than), [cyan].daglab/cache/[/] and
-    marimo's session caches. Never touches anything outside the project.
+    Exports daglab's manifest records, unchanged since, and marimo's session snapshots
+    ([cyan]__marimo__/session/*.json[/]), older than export.retention_days (or --older-than);
+    [cyan].daglab/cache/[/] and temporary files a killed daglab left in [cyan].daglab/[/]. An
+    HTML file daglab did not write is never an export. Never enters virtualenvs, .git or
+    node_modules, and never touches anything outside the project.
     """
     from daglab._clean import execute, plan_clean
     from daglab._cli._output import console, print_json, safe

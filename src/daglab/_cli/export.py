@@ -33,7 +33,14 @@ of ops only is refused (exit 7): Dagster keeps no metadata on a job.
 Exit codes: 2 bad flags, --attach syntax or storage scheme; 3 a missing filesystem package
 (pip install 'daglab\\[cloud]') or a webserver without the observation endpoint (the code to
 attach from inside the asset is printed); 5 webserver down or upload failed; 6 credentials
-refused; 7 notebook missing, a cell failed (nothing written) or no such asset/job."""
+refused (or the sandbox refuses attaching: nothing written); 7 notebook missing, empty or not
+text, a file name too long, an --output folder outside the project that does not exist, a cell
+failed (nothing written) or no such asset/job; 8 the file exists and daglab did not write it
+(--force overwrites it).
+
+[bold]Ownership[/]: daglab overwrites, and retention removes, only exports its manifest
+(.daglab/manifest.json) records with their content unchanged. --output may point outside the
+project (into a folder that exists); retention never applies there."""
 
 
 def register(app: typer.Typer) -> None:
@@ -123,6 +130,12 @@ def export(
         float,
         typer.Option("--timeout", help="Seconds the notebook may run while exporting.", min=1),
     ] = 600.0,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Overwrite an existing file daglab did not write (else exit 8)."
+        ),
+    ] = False,
     dagster_port: DagsterPort = None,
     url: DagsterUrl = None,
     auth_token: AuthToken = None,
@@ -205,6 +218,7 @@ def export(
                 timeout=timeout,
                 on_stage=stage,
                 on_upload=sent,
+                force=force,
             )
     finally:
         if client is not None:

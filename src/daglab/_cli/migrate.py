@@ -20,7 +20,10 @@ EXAMPLES = """[bold]Examples[/]
 
   daglab migrate --from-jupyter a.ipynb --preserve-outputs --dry-run
 
-  daglab migrate --from-jupyter a.ipynb --force --json"""
+  daglab migrate --from-jupyter a.ipynb --force --json
+
+--to may name a place outside the project, in a folder that exists; daglab never makes folders
+there nor overwrites a file it did not write (exit 8 unless --force)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -60,7 +63,12 @@ def migrate(
         typer.Option("--no-helpers", help="Do not add the daglab.helpers import cell."),
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Overwrite destinations that exist.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Overwrite destinations daglab did not write (else exit 8; its own unchanged"
+            " output is replaced anyway).",
+        ),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Convert and report; write nothing.")

@@ -65,7 +65,9 @@ def stats(
     ] = None,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Overwrite --html/--notebook files daglab did not write."),
+        typer.Option(
+            "--force", help="Overwrite --html/--notebook files daglab did not write (else exit 8)."
+        ),
     ] = False,
     dagster_port: DagsterPort = None,
     url: DagsterUrl = None,
@@ -87,14 +89,16 @@ def stats(
     state: CliState = ctx.ensure_object(CliState)
     register_secret(auth_token)
     loaded = state.load(overrides=endpoint_overrides(dagster_port, url))
+    _stats.check_destinations(loaded.project.root, [html, notebook], force=force)
     result = _stats.collect(loaded, since=parsed, token=auth_token)
     written: dict[str, str] = {}
     if html is not None:
-        _stats.write_report(html, _stats.render_html(result), force=force)
+        root = loaded.project.root
+        _stats.write_report(root, html, _stats.render_html(result), force=force)
         written["html"] = str(html)
     if notebook is not None:
         content = _stats.render_notebook(since=since, url=url, port=dagster_port)
-        _stats.write_report(notebook, content, force=force)
+        _stats.write_report(loaded.project.root, notebook, content, kind="dashboard", force=force)
         written["notebook"] = str(notebook)
     if json_output:
         print_json({**result.to_dict(), "written": written})

@@ -255,7 +255,9 @@ def notebook_path(notebooks_dir: Path, target: NotebookTarget, filename: str | N
             remediation="Use letters, digits and underscores, not starting with test_.",
         )
     path = notebooks_dir / relative
-    from daglab._fs import ensure_inside
+    from daglab._fs import check_name, ensure_inside
+
+    check_name(path, what="--filename")
 
     ensure_inside(notebooks_dir, path)
     return path
@@ -391,6 +393,13 @@ def scaffold_notebook(
     from daglab._fs import write_file
 
     kind, value = _one_target(request)
+    project = loaded.project
+    if not project.is_dagster_project and not project.daglab_dir.is_dir():
+        raise EnvironmentMissingError(
+            f"No Dagster or daglab project found at or above {project.root}",
+            remediation="Run `daglab init` in your Dagster project (or `daglab init --bootstrap"
+            " <folder>` for a new one), then scaffold from inside it.",
+        )
     defaults = loaded.config.defaults
     template = request.template or defaults.notebook_template
     git_commit = defaults.git_commit if request.git_commit is None else request.git_commit
@@ -398,7 +407,6 @@ def scaffold_notebook(
         raise ValidationError(
             f"unknown template {template!r}", remediation=f"Choose one of {', '.join(TEMPLATES)}."
         )
-    project = loaded.project
     if git_commit and project.git_root is None:
         raise EnvironmentMissingError(
             f"--git-commit: {project.root} is not in a git repository",
