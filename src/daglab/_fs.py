@@ -1,11 +1,21 @@
-"""File writes that never leave a half-written file, and never escape the project."""
+"""File writes that never leave a half-written file, and never escape the project.
+
+``atomic_write`` writes ``.<name>.<random>.tmp`` beside the file and renames it into place, so a
+process killed mid-write leaves the old content and, at worst, that temporary file (which
+``daglab clean`` removes). ``file_lock`` is the one lock for read-modify-write of a shared file
+(the history and the manifest).
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from daglab._errors import ConflictError, ValidationError
 
@@ -18,13 +28,35 @@ class Written:
     action: str
 
 
+#: ``DAGLAB_TEST_PAUSE_WRITES=SECONDS`` sleeps that long after a temporary file is half written
+#: and again before it is renamed, so a fault-injection test can SIGKILL the process exactly
+#: there (tests/integration/test_kill9.py). Unset, it costs one environment lookup.
+PAUSE_ENV = "DAGLAB_TEST_PAUSE_WRITES"
+
+
+def _pause() -> None:
+    delay = os.environ.get(PAUSE_ENV)
+    if delay:
+        time.sleep(float(delay))
+
+
+def temp_name_prefix(path: Path) -> str:
+    """The prefix of ``atomic_write``'s temporary files for ``path`` (suffix ``.tmp``)."""
+    return f".{path.name}."
+
+
 def atomic_write(path: Path, content: str | bytes, *, mode: int | None = None) -> None:
     """Write via a temporary file in the same folder and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temp_name_prefix(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
+            if os.environ.get(PAUSE_ENV):
+                handle.write(data[: len(data) // 2])
+                handle.flush()
+                _pause()
+                data = data[len(data) // 2 :]
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -36,6 +68,7 @@ def atomic_write(path: Path, content: str | bytes, *, mode: int | None = None) -
             umask = os.umask(0)
             os.umask(umask)
             Path(tmp).chmod(0o666 & ~umask)
+        _pause()
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -79,3 +112,67 @@ def make_dir(root: Path, path: Path) -> Written:
         raise ConflictError(f"{path} exists and is not a folder")
     path.mkdir(parents=True)
     return Written(path, "created")
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[BinaryIO]:
+    """Hold an exclusive lock on ``path`` (opened for appending, made if missing).
+
+    The one lock for a read-modify-write of a file several processes share. A writer that
+    replaced the file (``atomic_write``) while we waited leaves us holding the old one, so the
+    lock is taken again on the file now at ``path``. Windows has no ``flock``: no lock there.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        with path.open("ab") as handle:
+            yield handle
+        return
+    while True:
+        with path.open("ab") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            if not _same_file(handle.fileno(), path):
+                continue  # replaced while we waited: lock the new one
+            try:
+                yield handle
+            finally:
+                handle.flush()
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        current = path.stat()
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (opened.st_dev, opened.st_ino) == (current.st_dev, current.st_ino)
+
+
+#: Longest file name (one path component) the usual filesystems accept, in bytes.
+NAME_MAX = 255
+
+
+def check_name(path: Path, *, what: str = "path") -> Path:
+    """``path``, or a ValidationError (exit 7) naming it when no filesystem would take it.
+
+    Refused: a component longer than ``NAME_MAX`` bytes, NUL or other control characters.
+    """
+    shown = repr(str(path)) if len(str(path)) <= 120 else repr(str(path)[:100] + "…")
+    for part in path.parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            raise ValidationError(
+                f"{what} {shown}: the name {part[:40]!r}… is {len(os.fsencode(part))} bytes"
+                f" long; file systems take at most {NAME_MAX}",
+                remediation="Choose a shorter file name.",
+                path=str(path),
+            )
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in part):
+            raise ValidationError(
+                f"{what} {shown} contains control characters",
+                remediation="Choose a file name of printable characters.",
+                path=str(path),
+            )
+    return path

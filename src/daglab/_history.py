@@ -64,34 +64,13 @@ def record(kind: str, data: Mapping[str, Any], *, start: Path | None = None) -> 
 
 
 def _append(path: Path, data: bytes) -> None:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: one short append is all we can do
-        with path.open("ab") as handle:
-            handle.write(data)
-        return
-    while True:
-        with path.open("ab") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                if not _same_file(handle.fileno(), path):
-                    continue  # a trim replaced the file while we waited: append to the new one
-                handle.write(data)
-                handle.flush()
-                if handle.tell() > MAX_BYTES:
-                    _trim(path)
-                return
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    from daglab._fs import file_lock
 
-
-def _same_file(fd: int, path: Path) -> bool:
-    try:
-        current = path.stat()
-    except FileNotFoundError:
-        return False
-    opened = os.fstat(fd)
-    return (opened.st_dev, opened.st_ino) == (current.st_dev, current.st_ino)
+    with file_lock(path) as handle:
+        handle.write(data)
+        handle.flush()
+        if handle.tell() > MAX_BYTES:
+            _trim(path)
 
 
 def _trim(path: Path) -> None:
