@@ -95,6 +95,11 @@ class PerformanceSettings(_Section):
     max_concurrent_runs: int = Field(3, ge=1, le=1000)
     polling_interval: float = Field(2.0, gt=0, le=3600)
     max_wait_time: float = Field(300.0, gt=0)
+    #: A sweep file gets this long to give its configs, and at most this many of them.
+    sweep_time_limit: float = Field(60.0, gt=0, le=3600)
+    sweep_max_configs: int = Field(1000, ge=1)
+    #: Above this many configs, a sweep started at a terminal asks before launching.
+    sweep_confirm_above: int = Field(100, ge=1)
 
 
 class CloudStorageSettings(_Section):

@@ -110,6 +110,22 @@ def run(
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Start no new sweep run after one fails.")
     ] = False,
+    max_configs: Annotated[
+        int | None,
+        typer.Option(
+            "--max-configs",
+            help="Most configs a sweep may give; more is an error, nothing launched"
+            " (default: performance.sweep_max_configs).",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Launch a large sweep without asking (see sweep_confirm_above)."
+        ),
+    ] = False,
     sandbox: Annotated[
         bool,
         typer.Option("--sandbox", help="Refuse mutations not in security.allowed_operations."),
@@ -135,10 +151,6 @@ def run(
         raise UsageError("give --sequential or --parallel, not both")
     config = _runs.parse_run_config(run_config, config_yaml)
     tags = _runs.parse_tags(tag or [])
-    if sweep is not None:
-        from daglab._sweeps import load_sweep
-
-        loaded_sweep = load_sweep(sweep)  # a bad file fails before anything is contacted
     client = make_client(
         state,
         port=dagster_port,
@@ -150,6 +162,15 @@ def run(
     assert state.loaded is not None
     performance = state.loaded.config.performance
     out = console(stderr=True)
+    if sweep is not None:  # a bad file fails before anything is contacted
+        from daglab._cli._sweep import load_and_confirm
+
+        loaded_sweep = load_and_confirm(
+            sweep,
+            performance,
+            max_configs=max_configs,
+            ask=not (yes or json_output or validate_only),
+        )
     with client:
         target = _runs.resolve_target(
             client,
