@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from daglab._client._models import SWEEP_TAG
-from daglab._errors import ValidationError
+from daglab._errors import AuthenticationError, ConnectivityError, DaglabError, ValidationError
 from daglab._logging import get_logger
 
 log = get_logger("sweeps")
@@ -171,12 +171,15 @@ def run_sweep(
     """Launch every config (at most ``parallel`` at a time) and wait for each.
 
     ``launch_one(item, tags) -> (run_id, url)``; ``wait_one(run_id) -> (status, duration,
-    error)``. With ``fail_fast`` no new run starts after one fails. The sweep is recorded in
-    the local history (``target`` names what it ran) for ``daglab stats``.
+    error)``. With ``fail_fast`` no new run starts after one fails; a refusal (sandbox,
+    credentials) or a lost server stops the sweep and is raised once the runs in flight end.
+    The sweep is recorded in the local history (``target`` names what it ran) for
+    ``daglab stats``.
     """
     results = [SweepResult(item) for item in sweep.items]
     stop = threading.Event()
     launch_lock = threading.Lock()
+    fatal: list[DaglabError] = []
 
     def work(result: SweepResult) -> None:
         if stop.is_set():
@@ -191,6 +194,12 @@ def run_sweep(
             with launch_lock:  # the concurrency bound is checked and taken atomically
                 result.run_id, result.url = launch_one(result.item, tags)
             result.status, result.duration, result.error = wait_one(result.run_id)
+        except (AuthenticationError, ConnectivityError) as exc:
+            # Refused or unreachable concerns every config alike: the sweep stops with it.
+            result.status = "ERROR"
+            result.error = exc.message
+            fatal.append(exc)
+            stop.set()
         except Exception as exc:  # one config's failure must not end the others
             result.status = "ERROR"
             result.error = str(exc)
@@ -219,4 +228,9 @@ def run_sweep(
                 "duration_s": round(time.monotonic() - started, 3),
             },
         )
+    if fatal:
+        first = fatal[0]
+        first.details.setdefault("sweep_id", sweep.sweep_id)
+        first.details.setdefault("results", [r.to_dict() for r in results])
+        raise first
     return results

@@ -142,3 +142,21 @@ def test_the_files_prints_are_not_configs(tmp_path: Path) -> None:
     )
     sweep = load_sweep(path)
     assert [(i.label, i.config) for i in sweep.items] == [("#0", {"a": 1})]
+
+
+def test_a_refusal_stops_the_sweep_and_is_raised(tmp_path: Path) -> None:
+    from daglab._errors import AuthenticationError
+
+    sweep = Sweep(tmp_path, [SweepItem(i, f"#{i}", {}) for i in range(3)])
+
+    def launch(item: SweepItem, tags: dict[str, str]) -> tuple[str, str | None]:
+        raise AuthenticationError("sandbox mode refuses launchRun")
+
+    def wait(run_id: str) -> tuple[str, float | None, str | None]:
+        raise AssertionError("nothing was launched")
+
+    with pytest.raises(AuthenticationError) as info:
+        run_sweep(sweep, launch, wait, parallel=1, fail_fast=False)
+    assert info.value.exit_code == 6
+    statuses = [r["status"] for r in info.value.details["results"]]
+    assert statuses == ["ERROR", "SKIPPED", "SKIPPED"]

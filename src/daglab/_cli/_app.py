@@ -7,7 +7,19 @@ from typing import Annotated
 
 import typer
 
-from daglab._cli import clean, config, dev, discover, doctor, export, init, migrate, scaffold, stats
+from daglab._cli import (
+    clean,
+    config,
+    dev,
+    discover,
+    doctor,
+    export,
+    init,
+    migrate,
+    scaffold,
+    stats,
+    wait,
+)
 from daglab._cli import run as run_command
 from daglab._cli._context import LOG_LEVELS, CliState
 from daglab._version import __version__
@@ -76,6 +88,7 @@ migrate.register(app)
 dev.register(app)
 stats.register(app)
 export.register(app)
+wait.register(app)
 
 
 def _reflow(text: str | None) -> str | None:

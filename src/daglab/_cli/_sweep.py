@@ -65,6 +65,8 @@ def run_sweep_command(
     validate_only: bool,
     json_output: bool,
 ) -> None:
+    import time
+
     from daglab._cli._output import console, print_json, safe
 
     out = console(stderr=True)
@@ -83,6 +85,7 @@ def run_sweep_command(
             item.config,
             tags={**tags, **sweep_tags},
             max_concurrent=max_concurrent,
+            deadline=time.monotonic() + timeout,  # a slot, like the run, within --timeout
         )
         if not json_output:
             out.print(f"launched #{item.index} {safe(item.label)}: {run.url}", soft_wrap=True)

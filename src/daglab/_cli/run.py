@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,10 @@ from daglab._cli._endpoint import (
     Repository,
     make_client,
 )
+
+if TYPE_CHECKING:
+    from daglab._client import DagsterClient, Run
+    from daglab._runs import Outcome
 
 EXAMPLES = """[bold]Examples[/]
 
@@ -140,10 +144,13 @@ def run(
     The run config is validated by Dagster first: invalid config exits 7 and creates no run.
     A failed or canceled run exits 4, with the failing step and its error.
     """
+    import time
+
     from daglab import _runs
     from daglab._cli._output import console, print_json, safe
     from daglab._errors import UsageError
 
+    started = time.monotonic()
     state: CliState = ctx.ensure_object(CliState)
     if sweep is not None and (run_config is not None or config_yaml is not None):
         raise UsageError("--sweep supplies the run configs; drop --run-config/--config-yaml")
@@ -209,6 +216,10 @@ def run(
             if not json_output:
                 out.print(f"waiting for a slot: position {position} in daglab's queue")
 
+        # --timeout bounds the whole command, the wait for a slot included; --no-wait waits for
+        # a slot only as long as an explicit --timeout allows.
+        limit = timeout if timeout is not None else performance.max_wait_time
+        allowed = limit if wait or timeout is not None else 0.0
         launched = _runs.launch(
             client,
             target,
@@ -216,6 +227,7 @@ def run(
             tags=tags,
             max_concurrent=performance.max_concurrent_runs,
             on_queue=queued,
+            deadline=started + allowed,
         )
         if not json_output:
             out.print(f"Launched {safe(target.label)}: {launched.url}", soft_wrap=True)
@@ -223,29 +235,41 @@ def run(
             if json_output:
                 print_json(launched.to_dict())
             return
-        limit = timeout if timeout is not None else performance.max_wait_time
-        if json_output:
-            outcome = _runs.finish(
-                client, launched, timeout=limit, cancel_on_timeout=cancel_on_timeout
-            )
-        else:
-            with out.status("starting…") as status:
+        left = max(0.1, limit - (time.monotonic() - started))
+        outcome = wait_for(client, launched, left, cancel_on_timeout, json_output)
+    report_outcome(outcome, limit, json_output)
 
-                def show(current: object, elapsed: float) -> None:
-                    status.update(f"{getattr(current, 'status', '?')} · {elapsed:.1f} s")
 
-                outcome = _runs.finish(
-                    client,
-                    launched,
-                    timeout=limit,
-                    cancel_on_timeout=cancel_on_timeout,
-                    on_update=show,
-                )
+def wait_for(
+    client: DagsterClient, run: Run, limit: float, cancel_on_timeout: bool, json_output: bool
+) -> Outcome:
+    """Wait for ``run`` (a spinner at a terminal); shared by ``run`` and ``wait``."""
+    from daglab import _runs
+    from daglab._cli._output import console
+
+    if json_output:
+        return _runs.finish(client, run, timeout=limit, cancel_on_timeout=cancel_on_timeout)
+    with console(stderr=True).status("starting…") as status:
+
+        def show(current: object, elapsed: float) -> None:
+            status.update(f"{getattr(current, 'status', '?')} · {elapsed:.1f} s")
+
+        return _runs.finish(
+            client, run, timeout=limit, cancel_on_timeout=cancel_on_timeout, on_update=show
+        )
+
+
+def report_outcome(outcome: Outcome, limit: float, json_output: bool) -> None:
+    """Print how the run ended, then raise (exit 4) unless it succeeded."""
+    from daglab import _runs
+    from daglab._cli._output import console, print_json, safe
+
     if json_output:
         if outcome.succeeded:
             print_json(outcome.to_dict())
-        # otherwise the error report below is the one JSON object, with the run in "details"
+        # otherwise the error report is the one JSON object, with the run in "details"
     else:
+        out = console(stderr=True)
         run_ = outcome.run
         style = "green" if outcome.succeeded else "red"
         duration = f" in {run_.duration:.1f} s" if run_.duration is not None else ""
