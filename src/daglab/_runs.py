@@ -236,27 +236,42 @@ def finish(
     timeout: float | None,
     cancel_on_timeout: bool,
     on_update: Callable[[Run, float], None] | None = None,
+    stated_timeout: float | None = None,
 ) -> Outcome:
-    """Wait for ``run``; cancel it on timeout when asked; collect failures."""
+    """Wait for ``run``; cancel it on timeout when asked; collect failures.
+
+    ``stated_timeout`` is the limit to name in messages when ``timeout`` is what is left of it.
+    """
     last = client.wait(run.run_id, timeout=timeout, on_update=on_update)
     outcome = Outcome(last)
     if not last.finished:
         outcome.timed_out = True
         if cancel_on_timeout:
+            named = stated_timeout if stated_timeout is not None else timeout
             try:
-                client.terminate(run.run_id)
+                outcome.canceled = _cancel(client, last)
             except AuthenticationError as exc:
                 raise AuthenticationError(
-                    f"run {run.run_id} did not finish within {timeout:g} s and is still"
+                    f"run {run.run_id} did not finish within {named:g} s and is still"
                     f" {last.status}: canceling it was refused ({exc.message})",
                     remediation=f"It keeps running: see {last.url}. {exc.remediation}",
                     run=outcome.to_dict(),
                 ) from exc
-            outcome.canceled = True
-            outcome.run = client.wait(run.run_id, timeout=30)
+            outcome.run = client.wait(run.run_id, timeout=30) if outcome.canceled else last
     if outcome.run.status == "FAILURE":
         outcome.failures = client.failures(run.run_id)
     return outcome
+
+
+def _cancel(client: DagsterClient, run: Run, *, within: float = 30.0) -> bool:
+    """Ask Dagster to terminate ``run``; a run still starting cannot be yet, so ask again."""
+    deadline = time.monotonic() + within
+    while True:
+        if client.terminate(run.run_id):
+            return True
+        if time.monotonic() >= deadline or client.run(run.run_id).finished:
+            return False
+        time.sleep(0.5)
 
 
 def raise_for(outcome: Outcome, *, timeout: float | None) -> None:
@@ -265,6 +280,8 @@ def raise_for(outcome: Outcome, *, timeout: float | None) -> None:
         return
     if outcome.timed_out:
         what = "was canceled" if outcome.canceled else f"is still {run.status} and keeps running"
+        if outcome.canceled and run.status != "CANCELED":
+            what = f"was asked to cancel (now {run.status})"
         raise RunFailedError(
             f"run {run.run_id} did not finish within {timeout:g} s and {what}",
             remediation=f"See {run.url}; raise --timeout to wait longer.",

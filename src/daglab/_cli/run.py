@@ -18,6 +18,8 @@ from daglab._cli._endpoint import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from daglab._client import DagsterClient, Run
     from daglab._runs import Outcome
 
@@ -236,27 +238,44 @@ def run(
                 print_json(launched.to_dict())
             return
         left = max(0.1, limit - (time.monotonic() - started))
-        outcome = wait_for(client, launched, left, cancel_on_timeout, json_output)
+        outcome = wait_for(client, launched, left, cancel_on_timeout, json_output, stated=limit)
     report_outcome(outcome, limit, json_output)
 
 
 def wait_for(
-    client: DagsterClient, run: Run, limit: float, cancel_on_timeout: bool, json_output: bool
+    client: DagsterClient,
+    run: Run,
+    limit: float,
+    cancel_on_timeout: bool,
+    json_output: bool,
+    *,
+    stated: float | None = None,
 ) -> Outcome:
-    """Wait for ``run`` (a spinner at a terminal); shared by ``run`` and ``wait``."""
+    """Wait for ``run`` (a spinner at a terminal); shared by ``run`` and ``wait``.
+
+    ``limit`` is the time left to wait; ``stated`` the --timeout it is left of.
+    """
     from daglab import _runs
     from daglab._cli._output import console
 
+    def finish(on_update: Callable[[Run, float], None] | None) -> Outcome:
+        return _runs.finish(
+            client,
+            run,
+            timeout=limit,
+            cancel_on_timeout=cancel_on_timeout,
+            on_update=on_update,
+            stated_timeout=stated,
+        )
+
     if json_output:
-        return _runs.finish(client, run, timeout=limit, cancel_on_timeout=cancel_on_timeout)
+        return finish(None)
     with console(stderr=True).status("starting…") as status:
 
-        def show(current: object, elapsed: float) -> None:
-            status.update(f"{getattr(current, 'status', '?')} · {elapsed:.1f} s")
+        def show(current: Run, elapsed: float) -> None:
+            status.update(f"{current.status} · {elapsed:.1f} s")
 
-        return _runs.finish(
-            client, run, timeout=limit, cancel_on_timeout=cancel_on_timeout, on_update=show
-        )
+        return finish(show)
 
 
 def report_outcome(outcome: Outcome, limit: float, json_output: bool) -> None:
