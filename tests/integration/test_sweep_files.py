@@ -83,3 +83,9 @@ def test_the_files_prints_do_not_corrupt_json(git_project: Path) -> None:
     configs = json.loads(result.stdout)["configs"]
     assert [c["config"] for c in configs] == [{"a": 1}, {"b": [1, 2.5, None]}]
     assert "hello from the sweep file" in result.stderr
+
+
+def test_a_sweep_with_no_wait_is_a_usage_error(git_project: Path) -> None:
+    code, _, err = sweep(git_project, "CONFIG = {}\n", "--no-wait")
+    assert code == 2
+    assert "--sweep waits for its runs" in err

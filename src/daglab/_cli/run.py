@@ -156,6 +156,11 @@ def run(
     state: CliState = ctx.ensure_object(CliState)
     if sweep is not None and (run_config is not None or config_yaml is not None):
         raise UsageError("--sweep supplies the run configs; drop --run-config/--config-yaml")
+    if sweep is not None and not wait:
+        raise UsageError(
+            "--sweep waits for its runs (each launch may wait for a free slot); drop --no-wait",
+            remediation="Launch single runs with --no-wait and follow them with `daglab wait`.",
+        )
     if sequential and parallel is not None:
         raise UsageError("give --sequential or --parallel, not both")
     config = _runs.parse_run_config(run_config, config_yaml)

@@ -236,8 +236,7 @@ class DagsterClient:
         key = (
             candidate.graphql_url,
             tuple(sorted(candidate.headers.items())),
-            settings.graphql.timeout,
-            settings.graphql.max_retries,
+            tuple(settings.graphql.model_dump().items()),  # timeouts, retries and budgets
             candidate.sandbox,
             candidate.allowed_operations,
             launched_by,
