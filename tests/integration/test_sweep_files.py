@@ -89,3 +89,43 @@ def test_a_sweep_with_no_wait_is_a_usage_error(git_project: Path) -> None:
     code, _, err = sweep(git_project, "CONFIG = {}\n", "--no-wait")
     assert code == 2
     assert "--sweep waits for its runs" in err
+
+
+def at_a_terminal(cwd: Path, answer: bytes, *extra: str) -> tuple[int, str]:
+    """``daglab run --sweep configs.py`` with a terminal as stdin, typing ``answer``."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    primary, secondary = pty.openpty()
+    exe = str(Path(sys.executable).parent / "daglab")
+    child = subprocess.Popen(
+        [exe, "run", "--job", "any_job", "--sweep", "configs.py", *extra],
+        cwd=cwd,
+        env={**os.environ, **NOWHERE, "DAGLAB_PERFORMANCE__SWEEP_CONFIRM_ABOVE": "3"},
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(secondary)
+    if answer:
+        os.write(primary, answer)
+    try:
+        _, err = child.communicate(timeout=60)
+    finally:
+        os.close(primary)
+    return child.returncode, err
+
+
+def test_a_large_sweep_at_a_terminal_asks_first(git_project: Path) -> None:
+    (git_project / "configs.py").write_text("CONFIG = [{'i': i} for i in range(5)]\n")
+    code, err = at_a_terminal(git_project, b"n\n")
+    assert code == 2, err
+    assert "configs.py gives 5 configs: launch 5 runs?" in err
+    assert "declined: none of the 5 runs" in err
+    # --yes asks nothing (nobody types here) and goes on to the absent server: exit 5
+    code, err = at_a_terminal(git_project, b"", "--yes")
+    assert code == 5, err
+    assert "launch 5 runs?" not in err
