@@ -156,6 +156,9 @@ def test_wait_for_a_failed_run_is_exit_4(proxy: Proxy, git_project: Path) -> Non
     waited = run_daglab("wait", run_id, cwd=git_project, env=env_for(proxy), timeout=120)
     assert waited.exit_code == 4, waited
     assert "sample failure for daglab tests" in waited.stderr
+    unknown = run_daglab("wait", "no-such-run", cwd=git_project, env=env_for(proxy))
+    assert unknown.exit_code == 7, unknown
+    assert "no-such-run" in unknown.stderr
 
 
 def test_a_server_that_never_answers_is_given_up_within_the_budget(git_project: Path) -> None:

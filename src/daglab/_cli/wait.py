@@ -18,7 +18,8 @@ EXAMPLES = """[bold]Examples[/]
   daglab run --job slow_job --no-wait --json | jq -r .run_id | xargs daglab wait
 
 Exit codes as for `daglab run --wait`: 0 the run succeeded, 4 it failed, was canceled or the
-timeout passed, 5 the webserver could not be reached."""
+timeout passed, 5 the webserver stayed unreachable (past dagster.graphql.wait_outage_seconds),
+7 no run has that id."""
 
 
 def register(app: typer.Typer) -> None:
@@ -51,11 +52,14 @@ def wait(
     the command. Waiting rides out an outage of up to dagster.graphql.wait_outage_seconds.
     """
     from daglab._cli.run import report_outcome, wait_for
+    from daglab._client import Run
 
     state: CliState = ctx.ensure_object(CliState)
     client = make_client(state, port=dagster_port, url=url, token=auth_token)
     assert state.loaded is not None
     limit = timeout if timeout is not None else state.loaded.config.performance.max_wait_time
+    # Not looked up first: the wait itself rides out a webserver that is still coming back.
+    pending = Run(run_id, "UNKNOWN", url=client.run_url(run_id))
     with client:
-        outcome = wait_for(client, client.run(run_id), limit, cancel_on_timeout, json_output)
+        outcome = wait_for(client, pending, limit, cancel_on_timeout, json_output)
     report_outcome(outcome, limit, json_output)
