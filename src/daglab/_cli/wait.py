@@ -17,9 +17,9 @@ EXAMPLES = """[bold]Examples[/]
 
   daglab run --job slow_job --no-wait --json | jq -r .run_id | xargs daglab wait
 
-Exit codes as for `daglab run --wait`: 0 the run succeeded, 4 it failed, was canceled or the
-timeout passed, 5 the webserver stayed unreachable (past dagster.graphql.wait_outage_seconds),
-7 no run has that id."""
+Exit codes as for `daglab run --wait`: 0 the run succeeded, 4 it failed, was canceled or \
+the timeout passed, 5 the webserver stayed unreachable (past \
+dagster.graphql.wait_outage_seconds), 7 no run has that id."""
 
 
 def register(app: typer.Typer) -> None:
