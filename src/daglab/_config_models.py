@@ -30,8 +30,15 @@ class AuthSettings(_Section):
 
 
 class GraphQLSettings(_Section):
+    #: Seconds one request may wait for an answer (the read timeout).
     timeout: float = Field(30.0, gt=0, le=3600)
     max_retries: int = Field(3, ge=0, le=20)
+    #: Seconds to open a connection; a server that is not there fails fast.
+    connect_timeout: float = Field(5.0, gt=0, le=600)
+    #: Seconds one operation may take in all, retries included: then daglab gives up.
+    retry_budget_seconds: float = Field(60.0, gt=0, le=3600)
+    #: Seconds a wait for a run rides out an outage (a `dagster dev` restart takes about 20).
+    wait_outage_seconds: float = Field(60.0, ge=0, le=86400)
 
 
 class DagsterSettings(_Section):
@@ -95,6 +102,11 @@ class PerformanceSettings(_Section):
     max_concurrent_runs: int = Field(3, ge=1, le=1000)
     polling_interval: float = Field(2.0, gt=0, le=3600)
     max_wait_time: float = Field(300.0, gt=0)
+    #: A sweep file gets this long to give its configs, and at most this many of them.
+    sweep_time_limit: float = Field(60.0, gt=0, le=3600)
+    sweep_max_configs: int = Field(1000, ge=1)
+    #: Above this many configs, a sweep started at a terminal asks before launching.
+    sweep_confirm_above: int = Field(100, ge=1)
 
 
 class CloudStorageSettings(_Section):

@@ -16,7 +16,13 @@ from typing import Any
 
 from daglab._client import DagsterClient, Discovery, JobRef, Run, StepFailure
 from daglab._client._models import LAUNCHED_BY_TAG
-from daglab._errors import RunFailedError, UsageError, ValidationError
+from daglab._errors import (
+    AuthenticationError,
+    ConflictError,
+    RunFailedError,
+    UsageError,
+    ValidationError,
+)
 from daglab._pairs import split_pairs
 
 
@@ -162,21 +168,18 @@ def daglab_runs_in_flight(client: DagsterClient) -> list[Run]:
     return [r for r in client.runs_in_flight() if LAUNCHED_BY_TAG in r.tags]
 
 
-def wait_for_slot(
-    client: DagsterClient,
-    limit: int,
-    *,
-    on_queue: Callable[[int], None] | None = None,
-    poll: float = 0.5,
-) -> None:
-    """Block while ``limit`` of daglab's runs are in flight; report our queue position."""
-    while True:
-        busy = len(daglab_runs_in_flight(client))
-        if busy < limit:
-            return
-        if on_queue is not None:
-            on_queue(busy - limit + 1)
-        time.sleep(poll)
+def launch_lock_path(start: Path | None = None) -> Path:
+    """The lock launches take: ``.daglab/launch.lock`` of the project when it has a ``.daglab/``
+    folder, else one per user (so no folder is made, and history not switched on, by a launch)."""
+    import os
+
+    from daglab._project import find_project
+
+    project = find_project(start)
+    if project.daglab_dir.is_dir():
+        return project.daglab_dir / "launch.lock"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "daglab" / "launch.lock"
 
 
 def launch(
@@ -187,12 +190,43 @@ def launch(
     tags: Mapping[str, str] | None = None,
     max_concurrent: int | None = None,
     on_queue: Callable[[int], None] | None = None,
+    deadline: float | None = None,
+    poll: float = 0.5,
 ) -> Run:
-    if max_concurrent is not None:
-        wait_for_slot(client, max_concurrent, on_queue=on_queue)
-    return client.launch(
-        target.job, run_config, tags=tags, asset_selection=target.asset_selection or None
-    )
+    """Launch one run; with ``max_concurrent``, only while fewer of daglab's runs are in flight.
+
+    The count is taken from Dagster and the launch made under a file lock
+    (:func:`launch_lock_path`), so the bound holds across every daglab process sharing it.
+    Waiting for a slot ends at ``deadline`` (``time.monotonic()``): then nothing is launched.
+    """
+    from daglab._fs import file_lock
+
+    def submit() -> Run:
+        return client.launch(
+            target.job, run_config, tags=tags, asset_selection=target.asset_selection or None
+        )
+
+    if max_concurrent is None:
+        return submit()
+    lock = launch_lock_path()
+    while True:
+        with file_lock(lock):
+            busy = daglab_runs_in_flight(client)
+            if len(busy) < max_concurrent:
+                return submit()
+        now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            raise ConflictError(
+                f"no free slot: {len(busy)} of daglab's runs are in flight and"
+                f" performance.max_concurrent_runs is {max_concurrent}; nothing was launched",
+                remediation="Wait for one to end (`daglab wait RUN_ID`), give a longer --timeout,"
+                " or raise performance.max_concurrent_runs.",
+                in_flight=[r.run_id for r in busy],
+                max_concurrent_runs=max_concurrent,
+            )
+        if on_queue is not None:
+            on_queue(len(busy) - max_concurrent + 1)
+        time.sleep(poll if deadline is None else max(0.0, min(poll, deadline - now)))
 
 
 def finish(
@@ -202,19 +236,42 @@ def finish(
     timeout: float | None,
     cancel_on_timeout: bool,
     on_update: Callable[[Run, float], None] | None = None,
+    stated_timeout: float | None = None,
 ) -> Outcome:
-    """Wait for ``run``; cancel it on timeout when asked; collect failures."""
+    """Wait for ``run``; cancel it on timeout when asked; collect failures.
+
+    ``stated_timeout`` is the limit to name in messages when ``timeout`` is what is left of it.
+    """
     last = client.wait(run.run_id, timeout=timeout, on_update=on_update)
     outcome = Outcome(last)
     if not last.finished:
         outcome.timed_out = True
         if cancel_on_timeout:
-            client.terminate(run.run_id)
-            outcome.canceled = True
-            outcome.run = client.wait(run.run_id, timeout=30)
+            named = stated_timeout if stated_timeout is not None else timeout
+            try:
+                outcome.canceled = _cancel(client, last)
+            except AuthenticationError as exc:
+                raise AuthenticationError(
+                    f"run {run.run_id} did not finish within {named:g} s and is still"
+                    f" {last.status}: canceling it was refused ({exc.message})",
+                    remediation=f"It keeps running: see {last.url}. {exc.remediation}",
+                    run=outcome.to_dict(),
+                ) from exc
+            outcome.run = client.wait(run.run_id, timeout=30) if outcome.canceled else last
     if outcome.run.status == "FAILURE":
         outcome.failures = client.failures(run.run_id)
     return outcome
+
+
+def _cancel(client: DagsterClient, run: Run, *, within: float = 30.0) -> bool:
+    """Ask Dagster to terminate ``run``; a run still starting cannot be yet, so ask again."""
+    deadline = time.monotonic() + within
+    while True:
+        if client.terminate(run.run_id):
+            return True
+        if time.monotonic() >= deadline or client.run(run.run_id).finished:
+            return False
+        time.sleep(0.5)
 
 
 def raise_for(outcome: Outcome, *, timeout: float | None) -> None:
@@ -223,6 +280,8 @@ def raise_for(outcome: Outcome, *, timeout: float | None) -> None:
         return
     if outcome.timed_out:
         what = "was canceled" if outcome.canceled else f"is still {run.status} and keeps running"
+        if outcome.canceled and run.status != "CANCELED":
+            what = f"was asked to cancel (now {run.status})"
         raise RunFailedError(
             f"run {run.run_id} did not finish within {timeout:g} s and {what}",
             remediation=f"See {run.url}; raise --timeout to wait longer.",

@@ -11,11 +11,10 @@ Each config becomes one Dagster run tagged with the sweep's id and the config's 
 
 from __future__ import annotations
 
-import runpy
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from daglab._client._models import SWEEP_TAG
-from daglab._errors import ValidationError
+from daglab._errors import AuthenticationError, ConnectivityError, DaglabError, ValidationError
 from daglab._logging import get_logger
 
 log = get_logger("sweeps")
@@ -43,61 +42,99 @@ class Sweep:
     sweep_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
+#: Defaults of ``performance.sweep_max_configs`` and ``performance.sweep_time_limit``.
+MAX_CONFIGS = 1000
+TIME_LIMIT = 60.0
+
+
 def _invalid(path: Path, reason: str, index: int | None = None) -> ValidationError:
     where = f"{path}" + (f", config #{index}" if index is not None else "")
     return ValidationError(
         f"{where}: {reason}",
         remediation="Define CONFIG (a run config or a list of them) or config_gen() yielding"
-        " run configs or (label, config) pairs.",
+        " run configs or (label, config) pairs, as JSON-able values.",
         file=str(path),
         index=index,
     )
 
 
-def _item(path: Path, index: int, value: Any) -> SweepItem:
-    label = f"#{index}"
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
-        label, value = value
-    if not isinstance(value, Mapping):
-        raise _invalid(path, f"a run config must be a mapping, not {type(value).__name__}", index)
-    return SweepItem(index, label, dict(value))
+def load_sweep(
+    path: Path, *, max_configs: int = MAX_CONFIGS, time_limit: float = TIME_LIMIT
+) -> Sweep:
+    """Run the file in a subprocess and collect its configs; every problem names the file.
 
+    The file is user code: it runs isolated (``daglab._sweep_child``), its configs come back as
+    JSON, and it gets ``time_limit`` seconds and at most ``max_configs`` configs, so a file that
+    exits, loops or yields without end cannot take daglab down with it.
+    """
+    import json
+    import os
+    import queue
+    import signal
+    import subprocess
+    import sys
 
-def load_sweep(path: Path) -> Sweep:
-    """Run the file and collect its configs; every problem names the file and the index."""
     if not path.is_file():
         raise ValidationError(f"{path}: no such file", remediation="Give the path of a .py file.")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "daglab._sweep_child", str(path.resolve())],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        start_new_session=True,  # so the whole group (and what the file started) can be stopped
+    )
+    assert child.stdout is not None
+    lines: queue.Queue[bytes] = queue.Queue()
+
+    def read(stream: Any) -> None:
+        for line in stream:
+            lines.put(line)
+        lines.put(b"")
+
+    reader = threading.Thread(target=read, args=(child.stdout,), daemon=True)
+    reader.start()
+    items: list[SweepItem] = []
+    deadline = time.monotonic() + time_limit
     try:
-        namespace = runpy.run_path(str(path), run_name="__daglab_sweep__")
-    except Exception as exc:
-        raise _invalid(path, f"the file raised {type(exc).__name__}: {exc}") from exc
-    if "config_gen" in namespace:
-        generator = namespace["config_gen"]
-        if not callable(generator):
-            raise _invalid(path, "config_gen is not callable")
-        items: list[SweepItem] = []
-        try:
-            for index, value in enumerate(generator()):
-                items.append(_item(path, index, value))
-        except ValidationError:
-            raise
-        except Exception as exc:
-            raise _invalid(
-                path, f"config_gen raised {type(exc).__name__}: {exc}", len(items)
-            ) from exc
-    elif "CONFIG" in namespace:
-        raw = namespace["CONFIG"]
-        values = raw if isinstance(raw, list | tuple) and not _is_pair(raw) else [raw]
-        items = [_item(path, i, value) for i, value in enumerate(values)]
-    else:
-        raise _invalid(path, "defines neither CONFIG nor config_gen")
-    if not items:
-        raise _invalid(path, "produced no run configs")
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise _invalid(
+                    path,
+                    f"gave {len(items)} config(s) and was still running after {time_limit:g} s;"
+                    " it was stopped (performance.sweep_time_limit)",
+                ) from None
+            if not line:
+                code = child.wait()
+                raise _invalid(
+                    path,
+                    f"the file ended (exit code {code}) before giving all its configs;"
+                    " see its output above",
+                )
+            message = json.loads(line)
+            if "item" in message:
+                if len(items) >= max_configs:
+                    raise ValidationError(
+                        f"{path}: gives more than {max_configs} configs; it was stopped",
+                        remediation="Raise the cap with --max-configs N (or"
+                        " performance.sweep_max_configs), or make the sweep smaller.",
+                        file=str(path),
+                        max_configs=max_configs,
+                    )
+                item = message["item"]
+                items.append(SweepItem(len(items), str(item["label"]), item["config"]))
+            elif "error" in message:
+                raise _invalid(path, str(message["error"]), message.get("index"))
+            else:
+                break
+    finally:
+        if child.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        reader.join(timeout=5)
+        child.stdout.close()
     return Sweep(path, items)
-
-
-def _is_pair(value: Any) -> bool:
-    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
 
 
 @dataclass
@@ -134,12 +171,15 @@ def run_sweep(
     """Launch every config (at most ``parallel`` at a time) and wait for each.
 
     ``launch_one(item, tags) -> (run_id, url)``; ``wait_one(run_id) -> (status, duration,
-    error)``. With ``fail_fast`` no new run starts after one fails. The sweep is recorded in
-    the local history (``target`` names what it ran) for ``daglab stats``.
+    error)``. With ``fail_fast`` no new run starts after one fails; a refusal (sandbox,
+    credentials) or a lost server stops the sweep and is raised once the runs in flight end.
+    The sweep is recorded in the local history (``target`` names what it ran) for
+    ``daglab stats``.
     """
     results = [SweepResult(item) for item in sweep.items]
     stop = threading.Event()
     launch_lock = threading.Lock()
+    fatal: list[DaglabError] = []
 
     def work(result: SweepResult) -> None:
         if stop.is_set():
@@ -154,6 +194,12 @@ def run_sweep(
             with launch_lock:  # the concurrency bound is checked and taken atomically
                 result.run_id, result.url = launch_one(result.item, tags)
             result.status, result.duration, result.error = wait_one(result.run_id)
+        except (AuthenticationError, ConnectivityError) as exc:
+            # Refused or unreachable concerns every config alike: the sweep stops with it.
+            result.status = "ERROR"
+            result.error = exc.message
+            fatal.append(exc)
+            stop.set()
         except Exception as exc:  # one config's failure must not end the others
             result.status = "ERROR"
             result.error = str(exc)
@@ -182,4 +228,9 @@ def run_sweep(
                 "duration_s": round(time.monotonic() - started, 3),
             },
         )
+    if fatal:
+        first = fatal[0]
+        first.details.setdefault("sweep_id", sweep.sweep_id)
+        first.details.setdefault("results", [r.to_dict() for r in results])
+        raise first
     return results

@@ -148,6 +148,38 @@ def test_no_wait_returns_at_once(dagster_server: DagsterServer, git_project: Pat
     terminate(dagster_server, run_id)
 
 
+def daglab_in_flight(server: DagsterServer) -> list[str]:
+    query = (
+        "{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED, CANCELING]})"
+        " { ... on Runs { results { runId tags { key } } } } }"
+    )
+    runs = graphql(server, query)["data"]["runsOrError"]["results"]
+    return [r["runId"] for r in runs if any(t["key"] == "daglab/launched-by" for t in r["tags"])]
+
+
+def test_no_wait_with_a_full_queue_answers_at_once(
+    dagster_server: DagsterServer, git_project: Path
+) -> None:
+    limit = len(daglab_in_flight(dagster_server)) + 1
+    env = {**env_for(dagster_server), "DAGLAB_PERFORMANCE__MAX_CONCURRENT_RUNS": str(limit)}
+    slow = "{ops: {sleep_op: {config: {seconds: 30}}}}"
+    args = ("run", "--job", "slow_job", "--config-yaml", slow, "--no-wait", "--json")
+    first = run_daglab(*args, cwd=git_project, env=env)
+    assert first.exit_code == 0, first
+    holder = json.loads(first.stdout)["run_id"]
+    try:
+        before = set(dagster_runs(dagster_server))
+        second = run_daglab(*args, cwd=git_project, env=env, timeout=60)
+        assert second.exit_code == 8, second
+        report = json.loads(second.stdout)
+        assert "no free slot" in report["message"]
+        assert f"performance.max_concurrent_runs is {limit}" in report["message"]
+        assert holder in report["details"]["in_flight"]
+        assert set(dagster_runs(dagster_server)) == before
+    finally:
+        terminate(dagster_server, holder)
+
+
 def test_timeout_without_and_with_cancel(dagster_server: DagsterServer, git_project: Path) -> None:
     slow = "{ops: {sleep_op: {config: {seconds: 60}}}}"
     kept = daglab_run(
@@ -201,6 +233,38 @@ def test_sandbox_refuses_a_launch(dagster_server: DagsterServer, git_project: Pa
     assert result.exit_code == 6, result
     assert "sandbox" in result.stderr
     assert set(dagster_runs(dagster_server)) == before
+
+
+def test_a_refused_cancel_says_the_run_keeps_running(
+    dagster_server: DagsterServer, git_project: Path
+) -> None:
+    env = {
+        **env_for(dagster_server),
+        "DAGLAB_SECURITY__ALLOWED_OPERATIONS": '["launchRun", "getRunStatus"]',
+    }
+    result = run_daglab(
+        "run",
+        "--job",
+        "slow_job",
+        "--config-yaml",
+        "{ops: {sleep_op: {config: {seconds: 30}}}}",
+        "--timeout",
+        "2",
+        "--cancel-on-timeout",
+        "--sandbox",
+        "--json",
+        cwd=git_project,
+        env=env,
+        timeout=120,
+    )
+    assert result.exit_code == 6, result
+    report = json.loads(result.stdout)
+    run_id = report["details"]["run"]["run_id"]
+    assert f"run {run_id} did not finish within 2 s and is still" in report["message"]
+    assert "canceling it was refused" in report["message"]
+    assert "It keeps running" in report["remediation"]
+    assert dagster_runs(dagster_server)[run_id]["status"] in ("QUEUED", "STARTING", "STARTED")
+    terminate(dagster_server, run_id)
 
 
 @pytest.mark.parametrize(

@@ -238,3 +238,30 @@ def test_an_unknown_job_suggests_the_closest() -> None:
     transport = ScriptedTransport(_discovery_answer(("etl", "nightly")))
     with pytest.raises(ValidationError, match="did you mean nightly"):
         client(transport, 1114).resolve_job("nighty")
+
+
+def run_answer(status: str) -> Response:
+    return ok({"runOrError": {"__typename": "Run", "runId": "r1", "status": status}})
+
+
+def test_a_wait_rides_out_a_short_outage() -> None:
+    refused = TransportError("refused", sent=False)
+    transport = ScriptedTransport(run_answer("STARTED"), refused, refused, refused)
+    transport.steps.append(run_answer("SUCCESS"))
+    settings = DagsterSettings(port=1121, graphql={"wait_outage_seconds": 5})
+    waiting = DagsterClient(settings, transport=transport)
+    assert waiting.wait("r1", timeout=30).status == "SUCCESS"
+    assert len(transport.sent) == 5
+
+
+def test_a_long_outage_ends_the_wait_with_the_way_to_resume() -> None:
+    refused = TransportError("refused", sent=False)
+    transport = ScriptedTransport(run_answer("STARTED"), *([refused] * 50))
+    settings = DagsterSettings(port=1122, graphql={"wait_outage_seconds": 0.5})
+    waiting = DagsterClient(settings, transport=transport)
+    with pytest.raises(ConnectivityError) as info:
+        waiting.wait("r1", timeout=30)
+    assert "while waiting for run r1" in info.value.message
+    assert info.value.details["resume"] == "daglab wait r1"
+    assert info.value.details["url"] == "http://localhost:1122/runs/r1"
+    assert "daglab wait r1" in info.value.remediation

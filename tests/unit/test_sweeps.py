@@ -83,3 +83,80 @@ def test_fail_fast_stops_launching(tmp_path: Path) -> None:
     results = run_sweep(sweep, launch, wait, parallel=1, fail_fast=True)
     assert launched == [0, 1]
     assert [r.status for r in results] == ["SUCCESS", "FAILURE", "SKIPPED", "SKIPPED"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "index"),
+    [
+        ("import sys\nsys.exit(0)\n", "the file called sys.exit(0)", None),
+        ("import sys\nCONFIG = {}\nsys.exit(4)\n", "the file called sys.exit(4)", None),
+        (
+            "import sys\ndef config_gen():\n    yield {}\n    sys.exit(3)\n",
+            "config_gen called sys.exit(3)",
+            1,
+        ),
+        ("import os\nos._exit(4)\n", "ended (exit code 4) before giving all its configs", None),
+        ("CONFIG = [{'a': 1}, {'a': {1, 2}}]\n", "not JSON: a is a set", 1),
+        ("CONFIG = {'x': float('nan')}\n", "not JSON: x is nan", 0),
+        ("CONFIG = {'ops': {3: 'x'}}\n", "ops has the key 3 (int); keys must be strings", 0),
+    ],
+)
+def test_what_the_file_does_stays_in_its_subprocess(
+    tmp_path: Path, text: str, message: str, index: int | None
+) -> None:
+    path = sweep_file(tmp_path, text)
+    with pytest.raises(ValidationError) as info:
+        load_sweep(path)
+    assert info.value.exit_code == 7
+    assert str(path) in info.value.message
+    assert message in info.value.message, info.value.message
+    assert info.value.details["index"] == index
+
+
+def test_an_endless_generator_is_stopped_at_the_time_limit(tmp_path: Path) -> None:
+    path = sweep_file(
+        tmp_path,
+        "import time\ndef config_gen():\n    yield {}\n    while True:\n        time.sleep(1)\n",
+    )
+    with pytest.raises(ValidationError) as info:
+        load_sweep(path, time_limit=1.0)
+    assert "gave 1 config(s) and was still running after 1 s" in info.value.message
+
+
+def test_configs_past_the_cap_are_refused(tmp_path: Path) -> None:
+    path = sweep_file(tmp_path, "def config_gen():\n    while True:\n        yield {'x': 1}\n")
+    with pytest.raises(ValidationError) as info:
+        load_sweep(path, max_configs=10_000)
+    assert "gives more than 10000 configs" in info.value.message
+    assert "--max-configs" in info.value.remediation
+    exact = load_sweep(
+        sweep_file(tmp_path, "CONFIG = [{'i': i} for i in range(10_000)]\n"), max_configs=10_000
+    )
+    assert len(exact.items) == 10_000
+    assert exact.items[-1].config == {"i": 9999}
+
+
+def test_the_files_prints_are_not_configs(tmp_path: Path) -> None:
+    path = sweep_file(
+        tmp_path, 'print(\'{"item": {"label": "x", "config": {}}}\')\nCONFIG = {\'a\': 1}\n'
+    )
+    sweep = load_sweep(path)
+    assert [(i.label, i.config) for i in sweep.items] == [("#0", {"a": 1})]
+
+
+def test_a_refusal_stops_the_sweep_and_is_raised(tmp_path: Path) -> None:
+    from daglab._errors import AuthenticationError
+
+    sweep = Sweep(tmp_path, [SweepItem(i, f"#{i}", {}) for i in range(3)])
+
+    def launch(item: SweepItem, tags: dict[str, str]) -> tuple[str, str | None]:
+        raise AuthenticationError("sandbox mode refuses launchRun")
+
+    def wait(run_id: str) -> tuple[str, float | None, str | None]:
+        raise AssertionError("nothing was launched")
+
+    with pytest.raises(AuthenticationError) as info:
+        run_sweep(sweep, launch, wait, parallel=1, fail_fast=False)
+    assert info.value.exit_code == 6
+    statuses = [r["status"] for r in info.value.details["results"]]
+    assert statuses == ["ERROR", "SKIPPED", "SKIPPED"]

@@ -19,6 +19,7 @@ from daglab._cli import (
     partitions,
     scaffold,
     stats,
+    wait,
 )
 from daglab._cli import run as run_command
 from daglab._cli._context import LOG_LEVELS, CliState
@@ -89,6 +90,7 @@ dev.register(app)
 stats.register(app)
 export.register(app)
 partitions.register(app)
+wait.register(app)
 
 
 def _reflow(text: str | None) -> str | None:

@@ -3,11 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from daglab import _runs
 from daglab._client import DagsterClient
-from daglab._errors import RunFailedError, ValidationError
-from daglab._sweeps import Sweep, SweepItem, SweepResult, run_sweep
+from daglab._errors import RunFailedError, UsageError, ValidationError
+from daglab._sweeps import Sweep, SweepItem, SweepResult, load_sweep, run_sweep
+
+if TYPE_CHECKING:
+    from daglab._config_models import PerformanceSettings
+
+
+def load_and_confirm(
+    path: Path, performance: PerformanceSettings, *, max_configs: int | None, ask: bool
+) -> Sweep:
+    """Load the sweep under its limits; at a terminal, ask before launching a large one."""
+    import sys
+
+    sweep = load_sweep(
+        path,
+        max_configs=max_configs or performance.sweep_max_configs,
+        time_limit=performance.sweep_time_limit,
+    )
+    count = len(sweep.items)
+    if ask and count > performance.sweep_confirm_above and sys.stdin.isatty():
+        import typer
+
+        if not typer.confirm(f"{path} gives {count} configs: launch {count} runs?", err=True):
+            raise UsageError(
+                f"declined: none of the {count} runs of {path} was launched",
+                remediation="Pass --yes to launch without asking.",
+            )
+    return sweep
 
 
 def validate_sweep(client: DagsterClient, target: _runs.Target, sweep: Sweep) -> None:
@@ -37,6 +65,8 @@ def run_sweep_command(
     validate_only: bool,
     json_output: bool,
 ) -> None:
+    import time
+
     from daglab._cli._output import console, print_json, safe
 
     out = console(stderr=True)
@@ -55,6 +85,7 @@ def run_sweep_command(
             item.config,
             tags={**tags, **sweep_tags},
             max_concurrent=max_concurrent,
+            deadline=time.monotonic() + timeout,  # a slot, like the run, within --timeout
         )
         if not json_output:
             out.print(f"launched #{item.index} {safe(item.label)}: {run.url}", soft_wrap=True)

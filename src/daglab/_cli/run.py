@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,12 @@ from daglab._cli._endpoint import (
     Repository,
     make_client,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from daglab._client import DagsterClient, Run
+    from daglab._runs import Outcome
 
 EXAMPLES = """[bold]Examples[/]
 
@@ -110,6 +116,22 @@ def run(
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Start no new sweep run after one fails.")
     ] = False,
+    max_configs: Annotated[
+        int | None,
+        typer.Option(
+            "--max-configs",
+            help="Most configs a sweep may give; more is an error, nothing launched"
+            " (default: performance.sweep_max_configs).",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Launch a large sweep without asking (see sweep_confirm_above)."
+        ),
+    ] = False,
     sandbox: Annotated[
         bool,
         typer.Option("--sandbox", help="Refuse mutations not in security.allowed_operations."),
@@ -124,21 +146,25 @@ def run(
     The run config is validated by Dagster first: invalid config exits 7 and creates no run.
     A failed or canceled run exits 4, with the failing step and its error.
     """
+    import time
+
     from daglab import _runs
     from daglab._cli._output import console, print_json, safe
     from daglab._errors import UsageError
 
+    started = time.monotonic()
     state: CliState = ctx.ensure_object(CliState)
     if sweep is not None and (run_config is not None or config_yaml is not None):
         raise UsageError("--sweep supplies the run configs; drop --run-config/--config-yaml")
+    if sweep is not None and not wait:
+        raise UsageError(
+            "--sweep waits for its runs (each launch may wait for a free slot); drop --no-wait",
+            remediation="Launch single runs with --no-wait and follow them with `daglab wait`.",
+        )
     if sequential and parallel is not None:
         raise UsageError("give --sequential or --parallel, not both")
     config = _runs.parse_run_config(run_config, config_yaml)
     tags = _runs.parse_tags(tag or [])
-    if sweep is not None:
-        from daglab._sweeps import load_sweep
-
-        loaded_sweep = load_sweep(sweep)  # a bad file fails before anything is contacted
     client = make_client(
         state,
         port=dagster_port,
@@ -150,6 +176,15 @@ def run(
     assert state.loaded is not None
     performance = state.loaded.config.performance
     out = console(stderr=True)
+    if sweep is not None:  # a bad file fails before anything is contacted
+        from daglab._cli._sweep import load_and_confirm
+
+        loaded_sweep = load_and_confirm(
+            sweep,
+            performance,
+            max_configs=max_configs,
+            ask=not (yes or json_output or validate_only),
+        )
     with client:
         target = _runs.resolve_target(
             client,
@@ -188,6 +223,10 @@ def run(
             if not json_output:
                 out.print(f"waiting for a slot: position {position} in daglab's queue")
 
+        # --timeout bounds the whole command, the wait for a slot included; --no-wait waits for
+        # a slot only as long as an explicit --timeout allows.
+        limit = timeout if timeout is not None else performance.max_wait_time
+        allowed = limit if wait or timeout is not None else 0.0
         launched = _runs.launch(
             client,
             target,
@@ -195,6 +234,7 @@ def run(
             tags=tags,
             max_concurrent=performance.max_concurrent_runs,
             on_queue=queued,
+            deadline=started + allowed,
         )
         if not json_output:
             out.print(f"Launched {safe(target.label)}: {launched.url}", soft_wrap=True)
@@ -202,29 +242,58 @@ def run(
             if json_output:
                 print_json(launched.to_dict())
             return
-        limit = timeout if timeout is not None else performance.max_wait_time
-        if json_output:
-            outcome = _runs.finish(
-                client, launched, timeout=limit, cancel_on_timeout=cancel_on_timeout
-            )
-        else:
-            with out.status("starting…") as status:
+        left = max(0.1, limit - (time.monotonic() - started))
+        outcome = wait_for(client, launched, left, cancel_on_timeout, json_output, stated=limit)
+    report_outcome(outcome, limit, json_output)
 
-                def show(current: object, elapsed: float) -> None:
-                    status.update(f"{getattr(current, 'status', '?')} · {elapsed:.1f} s")
 
-                outcome = _runs.finish(
-                    client,
-                    launched,
-                    timeout=limit,
-                    cancel_on_timeout=cancel_on_timeout,
-                    on_update=show,
-                )
+def wait_for(
+    client: DagsterClient,
+    run: Run,
+    limit: float,
+    cancel_on_timeout: bool,
+    json_output: bool,
+    *,
+    stated: float | None = None,
+) -> Outcome:
+    """Wait for ``run`` (a spinner at a terminal); shared by ``run`` and ``wait``.
+
+    ``limit`` is the time left to wait; ``stated`` the --timeout it is left of.
+    """
+    from daglab import _runs
+    from daglab._cli._output import console
+
+    def finish(on_update: Callable[[Run, float], None] | None) -> Outcome:
+        return _runs.finish(
+            client,
+            run,
+            timeout=limit,
+            cancel_on_timeout=cancel_on_timeout,
+            on_update=on_update,
+            stated_timeout=stated,
+        )
+
+    if json_output:
+        return finish(None)
+    with console(stderr=True).status("starting…") as status:
+
+        def show(current: Run, elapsed: float) -> None:
+            status.update(f"{current.status} · {elapsed:.1f} s")
+
+        return finish(show)
+
+
+def report_outcome(outcome: Outcome, limit: float, json_output: bool) -> None:
+    """Print how the run ended, then raise (exit 4) unless it succeeded."""
+    from daglab import _runs
+    from daglab._cli._output import console, print_json, safe
+
     if json_output:
         if outcome.succeeded:
             print_json(outcome.to_dict())
-        # otherwise the error report below is the one JSON object, with the run in "details"
+        # otherwise the error report is the one JSON object, with the run in "details"
     else:
+        out = console(stderr=True)
         run_ = outcome.run
         style = "green" if outcome.succeeded else "red"
         duration = f" in {run_.duration:.1f} s" if run_.duration is not None else ""

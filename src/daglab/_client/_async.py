@@ -11,8 +11,9 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from daglab._client._client import POLL_INITIAL, POLL_MAX, DagsterClient, RunPoll
+from daglab._client._client import POLL_INITIAL, POLL_MAX, DagsterClient
 from daglab._client._models import ConfigProblem, Discovery, JobRef, Run, StepFailure
+from daglab._errors import ConnectivityError
 
 
 class AsyncDagsterClient:
@@ -93,10 +94,19 @@ class AsyncDagsterClient:
         poll_initial: float = POLL_INITIAL,
         poll_max: float = POLL_MAX,
     ) -> Run:
-        """Poll until the run ends (or ``timeout``); cancelling the task stops the polling."""
-        poll = RunPoll(timeout, on_update, poll_initial, poll_max)
+        """Poll until the run ends (or ``timeout``); cancelling the task stops the polling.
+
+        An outage is ridden out as the sync client's ``wait`` does.
+        """
+        poll = self.sync.run_poll(run_id, timeout, on_update, poll_initial, poll_max)
         while True:
-            run = await self.run(run_id)
+            try:
+                run = await asyncio.to_thread(
+                    self.sync.run, run_id, budget=self.sync.look_budget(poll)
+                )
+            except ConnectivityError as exc:
+                await asyncio.sleep(poll.lost(exc))
+                continue
             pause = poll.after(run)
             if pause is None:
                 return run

@@ -87,7 +87,10 @@ class RunPoll:
     """The waiting of ``wait`` (sync and async alike): report each state, say when to look again.
 
     ``after(run)`` returns the pause before the next look, or None once the run has ended or the
-    timeout has passed; the interval grows by half each time, up to ``poll_max``.
+    timeout has passed; the interval grows by half each time, up to ``poll_max``. A look that
+    cannot reach the server goes to ``lost(error)``: the wait rides out an outage of up to
+    ``outage`` seconds since the last answer (the run goes on in Dagster meanwhile), then raises
+    an error that says how to resume waiting.
     """
 
     def __init__(
@@ -96,15 +99,30 @@ class RunPoll:
         on_update: Callable[[Run, float], None] | None,
         poll_initial: float,
         poll_max: float,
+        *,
+        run_id: str = "",
+        url: str = "",
+        outage: float = 0.0,
     ) -> None:
         self.timeout = timeout
         self.on_update = on_update
         self.interval = poll_initial
         self.poll_max = poll_max
         self.started = time.monotonic()
+        self.run_id = run_id
+        self.url = url
+        self.outage = outage
+        self.last_answer = self.started
+
+    def budget(self) -> float | None:
+        """Seconds the next look may take (None: the client's own budget)."""
+        if self.outage <= 0:
+            return None
+        return max(1.0, self.last_answer + self.outage - time.monotonic())
 
     def after(self, run: Run) -> float | None:
-        elapsed = time.monotonic() - self.started
+        self.last_answer = time.monotonic()
+        elapsed = self.last_answer - self.started
         if self.on_update is not None:
             self.on_update(run, elapsed)
         timeout = self.timeout
@@ -113,6 +131,25 @@ class RunPoll:
         pause = self.interval if timeout is None else min(self.interval, timeout - elapsed)
         self.interval = min(self.interval * 1.5, self.poll_max)
         return pause
+
+    def lost(self, error: ConnectivityError) -> float:
+        """The pause before looking again after ``error``; raises once the outage is too long."""
+        now = time.monotonic()
+        silent = now - self.last_answer
+        over = self.timeout is not None and now - self.started >= self.timeout
+        if silent >= self.outage or over:
+            raise ConnectivityError(
+                f"lost the Dagster webserver while waiting for run {self.run_id}: no answer for"
+                f" {silent:.0f} s (dagster.graphql.wait_outage_seconds is {self.outage:g});"
+                f" the run goes on in Dagster. Last error: {error.message}",
+                remediation=f"When the webserver is back, resume waiting with"
+                f" `daglab wait {self.run_id}`; the run is at {self.url}",
+                run_id=self.run_id,
+                url=self.url,
+                resume=f"daglab wait {self.run_id}",
+                **error.details,
+            ) from error
+        return min(1.0, self.outage - silent)
 
 
 class ServerError(DaglabError):
@@ -199,8 +236,7 @@ class DagsterClient:
         key = (
             candidate.graphql_url,
             tuple(sorted(candidate.headers.items())),
-            settings.graphql.timeout,
-            settings.graphql.max_retries,
+            tuple(settings.graphql.model_dump().items()),  # timeouts, retries and budgets
             candidate.sandbox,
             candidate.allowed_operations,
             launched_by,
@@ -224,7 +260,10 @@ class DagsterClient:
     def transport(self) -> Transport:
         with self._transport_lock:  # threads (and to_thread calls) share one connection pool
             if self._transport is None:
-                self._transport = HttpxTransport(tls=self.graphql_url.startswith("https:"))
+                self._transport = HttpxTransport(
+                    tls=self.graphql_url.startswith("https:"),
+                    connect_timeout=self.settings.graphql.connect_timeout,
+                )
             return self._transport
 
     def close(self) -> None:
@@ -251,11 +290,23 @@ class DagsterClient:
                 " --sandbox / security.sandbox_mode.",
             )
 
-    def execute(self, operation: str, variables: Mapping[str, Any] | None = None) -> Any:
-        """Send one document and return its ``data``; raise a classified daglab error."""
+    def execute(
+        self,
+        operation: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        budget: float | None = None,
+    ) -> Any:
+        """Send one document and return its ``data``; raise a classified daglab error.
+
+        ``budget`` bounds the seconds spent, retries included (default
+        ``dagster.graphql.retry_budget_seconds``).
+        """
         op = OPERATIONS[operation]
         payload = {"query": op.text, "variables": dict(variables or {})}
-        return self._request(operation, self.graphql_url, payload, self._graphql_answer)
+        return self._request(
+            operation, self.graphql_url, payload, self._graphql_answer, budget=budget
+        )
 
     def report_observation(
         self,
@@ -286,8 +337,14 @@ class DagsterClient:
         url: str,
         payload: dict[str, Any],
         answer: Callable[[str, Response], Any],
+        *,
+        budget: float | None = None,
     ) -> Any:
-        """Sandbox check, then POST with retries for transient failures; ``answer`` reads it."""
+        """Sandbox check, then POST with retries for transient failures; ``answer`` reads it.
+
+        The whole call, retries included, stays within ``budget`` seconds: each attempt waits
+        at most what is left of it.
+        """
         import stamina  # defer for import performance
 
         _install_retry_logging()
@@ -298,22 +355,35 @@ class DagsterClient:
         def retryable(exc: Exception) -> bool:
             return isinstance(exc, _Transient) and (not op.mutation or not exc.sent)
 
+        budget = graphql.retry_budget_seconds if budget is None else budget
+        started = time.monotonic()
+        attempts = 0
         try:
             for attempt in stamina.retry_context(
                 on=retryable,
                 attempts=graphql.max_retries + 1,
-                timeout=None,
+                timeout=budget,
                 wait_initial=0.2,
                 wait_max=5.0,
                 wait_jitter=0.5,
             ):
                 with attempt:
-                    return answer(operation, self._send(operation, url, payload, graphql.timeout))
+                    attempts += 1
+                    left = budget - (time.monotonic() - started)
+                    timeout = max(0.5, min(graphql.timeout, left))
+                    return answer(operation, self._send(operation, url, payload, timeout))
         except _Transient as exc:
+            waited = time.monotonic() - started
             raise ConnectivityError(
-                f"cannot reach the Dagster webserver at {self.base_url}: {exc}",
+                f"cannot reach the Dagster webserver at {self.base_url}: {exc}"
+                f" (gave up on {operation_named(operation).name} after {waited:.1f} s,"
+                f" {attempts} attempt(s); budget {budget:g} s)",
                 remediation="Start it with `daglab dev` or `dagster dev`, or check"
-                " dagster.url / dagster.host / dagster.port.",
+                " dagster.url / dagster.host / dagster.port; dagster.graphql.timeout and"
+                " dagster.graphql.retry_budget_seconds bound the wait.",
+                endpoint=url,
+                waited_seconds=round(waited, 1),
+                attempts=attempts,
             ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -542,10 +612,34 @@ class DagsterClient:
             url=self.run_url(run["runId"]),
         )
 
-    def run(self, run_id: str) -> Run:
-        data = self.execute("run", {"runId": run_id})
+    def run(self, run_id: str, *, budget: float | None = None) -> Run:
+        data = self.execute("run", {"runId": run_id}, budget=budget)
         node = self._check(data["runOrError"], f"run {run_id}")
         return Run.from_graphql(dict(node), self.run_url(run_id))
+
+    def run_poll(
+        self,
+        run_id: str,
+        timeout: float | None,
+        on_update: Callable[[Run, float], None] | None,
+        poll_initial: float = POLL_INITIAL,
+        poll_max: float = POLL_MAX,
+    ) -> RunPoll:
+        return RunPoll(
+            timeout,
+            on_update,
+            poll_initial,
+            poll_max,
+            run_id=run_id,
+            url=self.run_url(run_id),
+            outage=self.settings.graphql.wait_outage_seconds,
+        )
+
+    def look_budget(self, poll: RunPoll) -> float:
+        """What one look during a wait may take: the client's budget, or less in an outage."""
+        own = self.settings.graphql.retry_budget_seconds
+        left = poll.budget()
+        return own if left is None else min(own, left)
 
     def run_metrics(self, run_id: str) -> dict[str, float]:
         """Numeric metadata the run's materializations recorded, as ``{"asset.label": value}``."""
@@ -636,11 +730,17 @@ class DagsterClient:
     ) -> Run:
         """Poll until the run ends (or ``timeout``); capped backoff keeps the end lag small.
 
-        Returns the last state seen, finished or not.
+        Returns the last state seen, finished or not. An outage of the webserver is ridden out
+        for ``dagster.graphql.wait_outage_seconds``; past that the error names the run, its URL
+        and the ``daglab wait`` command that resumes.
         """
-        poll = RunPoll(timeout, on_update, poll_initial, poll_max)
+        poll = self.run_poll(run_id, timeout, on_update, poll_initial, poll_max)
         while True:
-            run = self.run(run_id)
+            try:
+                run = self.run(run_id, budget=self.look_budget(poll))
+            except ConnectivityError as exc:
+                time.sleep(poll.lost(exc))
+                continue
             pause = poll.after(run)
             if pause is None:
                 return run

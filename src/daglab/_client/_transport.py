@@ -33,10 +33,11 @@ class Transport(Protocol):
 class HttpxTransport:
     """POST JSON with httpx; the JSON body is parsed whatever the status code."""
 
-    def __init__(self, *, tls: bool = True) -> None:
+    def __init__(self, *, tls: bool = True, connect_timeout: float = 5.0) -> None:
         import httpx  # defer for import performance
 
         self._httpx = httpx
+        self._connect_timeout = connect_timeout
         # Loading the CA bundle costs ~0.1 s; a plain-http endpoint never needs it.
         self._client = httpx.Client(follow_redirects=False, verify=tls)
 
@@ -51,12 +52,18 @@ class HttpxTransport:
                 url,
                 content=body,
                 headers={"Content-Type": "application/json", **headers},
-                timeout=timeout,
+                # ``timeout`` bounds the wait for an answer; connecting has its own, shorter one.
+                timeout=httpx.Timeout(timeout, connect=min(self._connect_timeout, timeout)),
             )
         except httpx.ConnectError as exc:
             raise TransportError(f"cannot connect to {url}: {exc}", sent=False) from exc
+        except httpx.ConnectTimeout as exc:
+            raise TransportError(
+                f"no connection to {url} within {min(self._connect_timeout, timeout):g} s",
+                sent=False,
+            ) from exc
         except httpx.TimeoutException as exc:
-            raise TransportError(f"no answer from {url} within {timeout:g} s", sent=True) from exc
+            raise TransportError(f"no answer from {url} within {timeout:.3g} s", sent=True) from exc
         except httpx.HTTPError as exc:
             raise TransportError(f"HTTP request to {url} failed: {exc}", sent=True) from exc
         try:

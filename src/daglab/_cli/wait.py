@@ -1,0 +1,65 @@
+"""``daglab wait RUN_ID``: follow a run that is already in Dagster until it ends."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from daglab._cli._context import CliState
+from daglab._cli._endpoint import AuthToken, DagsterPort, DagsterUrl, make_client
+
+EXAMPLES = """[bold]Examples[/]
+
+  daglab wait 3f1c2a9e-5b7d-4c1e-9a2f-8d6b0e4c7a11
+
+  daglab wait 3f1c2a9e-5b7d-4c1e-9a2f-8d6b0e4c7a11 --timeout 600 --json
+
+  daglab run --job slow_job --no-wait --json | jq -r .run_id | xargs daglab wait
+
+Exit codes as for `daglab run --wait`: 0 the run succeeded, 4 it failed, was canceled or \
+the timeout passed, 5 the webserver stayed unreachable (past \
+dagster.graphql.wait_outage_seconds), 7 no run has that id."""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("wait", epilog=EXAMPLES)(wait)
+
+
+def wait(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="The run's id, as `daglab run` printed it.")],
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            help="Seconds to wait (default: performance.max_wait_time).",
+            min=0.1,
+            show_default=False,
+        ),
+    ] = None,
+    cancel_on_timeout: Annotated[
+        bool, typer.Option("--cancel-on-timeout", help="Cancel the run if the timeout passes.")
+    ] = False,
+    dagster_port: DagsterPort = None,
+    url: DagsterUrl = None,
+    auth_token: AuthToken = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Wait for a run already launched (by daglab or anyone) until it ends.
+
+    Resumes a wait that an outage of the webserver interrupted: the error of `daglab run` names
+    the command. Waiting rides out an outage of up to dagster.graphql.wait_outage_seconds.
+    """
+    from daglab._cli.run import report_outcome, wait_for
+    from daglab._client import Run
+
+    state: CliState = ctx.ensure_object(CliState)
+    client = make_client(state, port=dagster_port, url=url, token=auth_token)
+    assert state.loaded is not None
+    limit = timeout if timeout is not None else state.loaded.config.performance.max_wait_time
+    # Not looked up first: the wait itself rides out a webserver that is still coming back.
+    pending = Run(run_id, "UNKNOWN", url=client.run_url(run_id))
+    with client:
+        outcome = wait_for(client, pending, limit, cancel_on_timeout, json_output)
+    report_outcome(outcome, limit, json_output)
