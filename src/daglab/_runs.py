@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from daglab._checks import CheckResult, blocking_failures, describe_failures, run_checks
 from daglab._client import DagsterClient, Discovery, JobRef, Run, StepFailure
 from daglab._client._models import LAUNCHED_BY_TAG
 from daglab._errors import (
@@ -24,6 +25,7 @@ from daglab._errors import (
     ValidationError,
 )
 from daglab._pairs import split_pairs
+from daglab._partitions._backfill import PARTITION_TAG, PartitionChoice
 
 
 @dataclass(frozen=True)
@@ -40,16 +42,37 @@ class Target:
         return self.job.name
 
 
+@dataclass(frozen=True)
+class PartitionPlan:
+    """The partitions a launch covers: none, one key (a run), or several (a backfill)."""
+
+    keys: tuple[str, ...] = ()
+    all: bool = False
+    #: For one key of a partitioned job: the run config and tags Dagster derives for it.
+    config: dict[str, Any] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def backfill(self) -> bool:
+        return self.all or len(self.keys) > 1
+
+    @property
+    def key(self) -> str | None:
+        return self.keys[0] if len(self.keys) == 1 and not self.all else None
+
+
 @dataclass
 class Outcome:
     run: Run
     timed_out: bool = False
     canceled: bool = False
     failures: list[StepFailure] = field(default_factory=list)
+    #: The asset checks the run evaluated; a failed ERROR check fails the run for daglab.
+    checks: list[CheckResult] = field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:
-        return self.run.status == "SUCCESS"
+        return self.run.status == "SUCCESS" and not blocking_failures(self.checks)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +80,8 @@ class Outcome:
             "timed_out": self.timed_out,
             "canceled": self.canceled,
             "failures": [f.__dict__ for f in self.failures],
+            "checks": [check.to_dict() for check in self.checks],
+            "failed_checks": [c.to_dict() for c in blocking_failures(self.checks)],
         }
 
 
@@ -164,6 +189,83 @@ def validate(client: DagsterClient, target: Target, run_config: Mapping[str, Any
         )
 
 
+def plan_partitions(
+    client: DagsterClient, target: Target, choice: PartitionChoice | None
+) -> PartitionPlan:
+    """Check ``choice`` against the partitions Dagster reports for ``target``, before anything
+    is launched: a partitioned target needs one, an unpartitioned one refuses one, and every key
+    must exist (exit 7, did-you-mean)."""
+    from daglab._partitions import asset_partitions
+    from daglab._partitions._backfill import job_partition, resolve_keys
+
+    hint = "pass --partition KEY, --partition-range START...END or --all-partitions"
+    if target.asset_selection:
+        found = [asset_partitions(client, "/".join(key)) for key in target.asset_selection]
+        partitioned = [f for f in found if f.type is not None]
+        if not partitioned:
+            if choice is not None:
+                raise ValidationError(
+                    f"{target.label} is not partitioned, but a partition was given",
+                    remediation="Drop --partition / --partition-range / --all-partitions.",
+                )
+            return PartitionPlan()
+        first = partitioned[0]
+        span = (
+            f"{len(first.keys):,} keys: {first.keys[0]} .. {first.keys[-1]}" if first.keys else ""
+        )
+        if choice is None:
+            raise ValidationError(
+                f"asset {first.asset} is partitioned ({first.type.lower()}"  # type: ignore[union-attr]
+                + (f", {span}" if span else "")
+                + "); launching it without a partition would fail in Dagster",
+                remediation=f"Nothing was launched; {hint}.",
+            )
+        keys = resolve_keys(
+            choice, first.keys, what=f"asset {first.asset}", dimensions=list(first.dimension_keys)
+        )
+        for other in partitioned[1:]:
+            if set(keys) - set(other.keys):
+                raise ValidationError(
+                    f"the selected assets have other partitions: {other.asset} has no"
+                    f" partition {next(iter(set(keys) - set(other.keys)))!r}",
+                    remediation="Launch assets with the same partitions together.",
+                )
+        dims = sorted(first.dimension_keys)
+        tags: dict[str, str] = {}
+        if choice.key is not None and dims:
+            # as Dagster's UI launches a multi-partition: one tag per dimension besides the key
+            tags = {
+                f"{PARTITION_TAG}/{d}": k for d, k in zip(dims, keys[0].split("|"), strict=True)
+            }
+        return PartitionPlan(keys=() if choice.all else tuple(keys), all=choice.all, tags=tags)
+    probe = choice.key if choice is not None and choice.key is not None else ""
+    available, config, job_tags = job_partition(client, target.job, probe)
+    if not available:
+        if choice is not None:
+            raise ValidationError(
+                f"job {target.job.name} is not partitioned, but a partition was given",
+                remediation="Drop --partition / --partition-range / --all-partitions.",
+            )
+        return PartitionPlan()
+    if choice is None:
+        raise ValidationError(
+            f"job {target.job.name} is partitioned ({len(available):,} keys:"
+            f" {available[0]} .. {available[-1]}); launching it without a partition would fail",
+            remediation=f"Nothing was launched; {hint}.",
+        )
+    keys = resolve_keys(choice, available, what=f"job {target.job.name}")
+    if choice.key is not None:
+        return PartitionPlan(keys=tuple(keys), config=config, tags=job_tags)
+    return PartitionPlan(keys=() if choice.all else tuple(keys), all=choice.all)
+
+
+def partition_tags(plan: PartitionPlan, tags: Mapping[str, str]) -> dict[str, str]:
+    """A single-partition run's tags: Dagster's for that partition, then the user's."""
+    if plan.key is None:
+        return dict(tags)
+    return {**plan.tags, PARTITION_TAG: plan.key, **tags}
+
+
 def daglab_runs_in_flight(client: DagsterClient) -> list[Run]:
     return [r for r in client.runs_in_flight() if LAUNCHED_BY_TAG in r.tags]
 
@@ -260,6 +362,8 @@ def finish(
             outcome.run = client.wait(run.run_id, timeout=30) if outcome.canceled else last
     if outcome.run.status == "FAILURE":
         outcome.failures = client.failures(run.run_id)
+    if outcome.run.finished:
+        outcome.checks = run_checks(client, run.run_id)
     return outcome
 
 
@@ -285,6 +389,13 @@ def raise_for(outcome: Outcome, *, timeout: float | None) -> None:
         raise RunFailedError(
             f"run {run.run_id} did not finish within {timeout:g} s and {what}",
             remediation=f"See {run.url}; raise --timeout to wait longer.",
+            run=outcome.to_dict(),
+        )
+    if run.status == "SUCCESS":  # Dagster's view; an ERROR-severity check failed
+        raise RunFailedError(
+            f"run {run.run_id} succeeded in Dagster, but asset checks failed:"
+            f" {describe_failures(outcome.checks)}",
+            remediation=f"See the checks at {run.url}; fix the data or the checks.",
             run=outcome.to_dict(),
         )
     detail = "; ".join(f.describe() for f in outcome.failures)

@@ -35,7 +35,15 @@ EXAMPLES = """[bold]Examples[/]
 
   daglab run --job slow_job --timeout 60 --cancel-on-timeout
 
-  daglab run --job train --sweep configs.py --parallel 2 --fail-fast"""
+  daglab run --job train --sweep configs.py --parallel 2 --fail-fast
+
+  daglab run --asset-selection shop/daily_sales --partition 2024-01-05
+
+  daglab run --asset-selection shop/daily_sales --partition-range 2024-01-01...2024-01-30
+
+  daglab run --job partitioned_job --all-partitions --no-wait
+
+  daglab run --asset-selection shop/regional_daily --partition date=2024-01-05,region=eu"""
 
 
 def register(app: typer.Typer) -> None:
@@ -63,6 +71,25 @@ def run(
             show_default=False,
         ),
     ] = None,
+    partition: Annotated[
+        str | None,
+        typer.Option(
+            "--partition",
+            help="Partition key to run; multi-dimensional as dim=key,dim=key.",
+            show_default=False,
+        ),
+    ] = None,
+    partition_range: Annotated[
+        str | None,
+        typer.Option(
+            "--partition-range",
+            help="START...END: a backfill of every partition from START to END (inclusive).",
+            show_default=False,
+        ),
+    ] = None,
+    all_partitions: Annotated[
+        bool, typer.Option("--all-partitions", help="A backfill of every partition.")
+    ] = False,
     run_config: Annotated[
         Path | None,
         typer.Option("--run-config", help="Run config YAML file.", show_default=False),
@@ -144,15 +171,25 @@ def run(
     """Launch a job or an asset selection in Dagster, and wait for it.
 
     The run config is validated by Dagster first: invalid config exits 7 and creates no run.
-    A failed or canceled run exits 4, with the failing step and its error.
+    A failed or canceled run exits 4, with the failing step and its error; so does a run whose
+    asset checks failed with ERROR severity (WARN failures are printed, exit 0). A partition
+    that does not exist is exit 7 before anything is launched; --partition-range and
+    --all-partitions launch one Dagster backfill, and --wait follows it to its end.
     """
     import time
 
     from daglab import _runs
     from daglab._cli._output import console, print_json, safe
     from daglab._errors import UsageError
+    from daglab._partitions._backfill import PartitionChoice
 
     started = time.monotonic()
+    choice = PartitionChoice.from_flags(partition, partition_range, all_partitions)
+    if choice is not None and sweep is not None:
+        raise UsageError(
+            "--sweep and the partition flags exclude each other",
+            remediation="Give each config its partition in the sweep file instead.",
+        )
     state: CliState = ctx.ensure_object(CliState)
     if sweep is not None and (run_config is not None or config_yaml is not None):
         raise UsageError("--sweep supplies the run configs; drop --run-config/--config-yaml")
@@ -211,6 +248,9 @@ def run(
                 json_output=json_output,
             )
             return
+        plan = _runs.plan_partitions(client, target, choice)
+        if plan.config is not None and not config:
+            config = plan.config  # a partitioned job's config comes from its partition
         _runs.validate(client, target, config)
         if validate_only:
             if json_output:
@@ -223,9 +263,23 @@ def run(
             if not json_output:
                 out.print(f"waiting for a slot: position {position} in daglab's queue")
 
+        limit = timeout if timeout is not None else performance.max_wait_time
+        if plan.backfill:
+            from daglab._cli._backfill import backfill_command
+
+            backfill_command(
+                client,
+                target,
+                plan,
+                tags=tags,
+                wait=wait,
+                timeout=max(0.1, limit - (time.monotonic() - started)),
+                json_output=json_output,
+            )
+            return
+        tags = _runs.partition_tags(plan, tags)
         # --timeout bounds the whole command, the wait for a slot included; --no-wait waits for
         # a slot only as long as an explicit --timeout allows.
-        limit = timeout if timeout is not None else performance.max_wait_time
         allowed = limit if wait or timeout is not None else 0.0
         launched = _runs.launch(
             client,
@@ -300,4 +354,13 @@ def report_outcome(outcome: Outcome, limit: float, json_output: bool) -> None:
         out.print(f"[{style}]{run_.status}[/]{duration}  {run_.url}", soft_wrap=True)
         for failure in outcome.failures:
             out.print(f"  [red]✗[/] {safe(failure.describe())}")
+        for check in outcome.checks:
+            if check.passed:
+                continue
+            mark = "[red]✗[/]" if check.severity == "ERROR" else "[yellow]![/]"
+            about = f" — {check.description}" if check.description else ""
+            out.print(
+                f"  {mark} check {safe(check.asset)}:{safe(check.name)} failed"
+                f" ({check.severity}){safe(about)}"
+            )
     _runs.raise_for(outcome, timeout=limit)

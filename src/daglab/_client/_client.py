@@ -507,6 +507,17 @@ class DagsterClient:
         if len(matches) == 1:
             return matches[0]
         if not matches:
+            broken = [loc for loc in discovery.failed_locations if location in (None, loc.name)]
+            if broken:
+                first = (broken[0].error or "").strip().splitlines()
+                raise ValidationError(
+                    f"no job named {name!r} in the code locations that loaded;"
+                    f" {', '.join(b.name for b in broken)} failed to load"
+                    + (f": {first[0]}" if first else ""),
+                    remediation="Fix the location's code (`daglab discover --filter locations`"
+                    " shows the error), then reload it in the Dagster UI.",
+                    failed_locations=[b.name for b in broken],
+                )
             names = sorted({job.name for job in discovery.jobs})
             close = difflib.get_close_matches(name, names, n=3)
             hint = (
