@@ -18,47 +18,108 @@ LOGGER_NAME = "daglab"
 MASK = "***"
 
 _SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|CREDENTIALS?)$", re.I)
+
+#: Keys whose value is a credential, as a whole word (``token=``, ``api_key:``, ``"password":``,
+#: ``Dagster-Cloud-Api-Token:``, ``X-Amz-Signature=``); ``token_env:`` or ``max_tokens=`` are not.
+_SECRET_KEY = (
+    r"(?:[\w-]*[-_])?(?:token|access[_-]?token|refresh[_-]?token|api[_-]?key|apikey|x-api-key"
+    r"|password|passwd|secret|client[_-]?secret|sig|signature|credential|x-amz-credential)"
+)
 _PATTERNS = (
-    # "Authorization: Bearer abc", "Basic abc=", "Token abc"
-    re.compile(r"\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=\-]{4,}", re.I),
-    # key=value / key: value / "key": "value" for secret-looking keys
+    # An Authorization header, whatever its scheme: "Authorization: Bearer abc",
+    # "{'Authorization': 'Basic dXNlcjpwYXNz'}", "authorization=Token abc".
     re.compile(
-        r"""(["']?(?:authorization|dagster-cloud-api-token|x-api-key|api[_-]?key|access_token|"""
-        r"""token|password|passwd|secret|client_secret)["']?\s*[:=]\s*["']?)"""
-        r"""(?!Bearer\b|Basic\b|Token\b|\*\*\*)([^\s"'&,;}]{4,})""",
+        r"""(\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Token|Digest)\s+)?)"""
+        r"""(?!\*\*\*)(?!(?:Bearer|Basic|Token|Digest)\s)([^\s"'&,;}]+)""",
         re.I,
     ),
+    # key=value / key: value / "key": "value" for the secret-looking keys above
+    re.compile(
+        rf"""((?<![\w-]){_SECRET_KEY}["']?\s*[:=]\s*["']?)"""
+        r"""(?!\*\*\*)(?!Bearer\b|Basic\b)([^\s"'&,;}]+)""",
+        re.I,
+    ),
+    # scheme://user:password@host
+    re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:)(?!\*\*\*@)([^\s/?#]*)(?=@)", re.I),
 )
 
+#: Registered secrets shorter than this are masked only as whole tokens (see ``redact``).
+SHORT_SECRET = 8
+
 _secrets: set[str] = set()
+_short: re.Pattern[str] | None = None
 
 
 def register_secret(value: str | None) -> None:
-    """Mask ``value`` wherever it would be logged or printed from now on."""
-    if value and len(value) >= 4:
-        _secrets.add(value)
+    """Mask ``value`` wherever it would be logged or printed from now on, whatever its length."""
+    global _short
+    if not value or value == MASK or value in _secrets:
+        return
+    _secrets.add(value)
+    if len(value) < SHORT_SECRET:
+        _short = None  # rebuilt on the next redact()
 
 
 def register_secrets_from_env(environ: Mapping[str, str], names: Iterable[str] = ()) -> None:
-    """Register the values of ``names`` and of every variable whose name looks secret."""
+    """Register the values of ``names`` and of every variable whose name looks secret.
+
+    A variable picked by its name alone (``*_TOKEN``, ``*_PASSWORD``…) is often a flag such as
+    ``1`` or ``false``; those shorter than 4 characters are left out. ``names`` (the variable
+    named by ``dagster.auth.token_env``) are registered at any length.
+    """
+    wanted = set(names)
     for name, value in environ.items():
-        if name in names or _SECRET_NAME.search(name):
+        if name in wanted or (_SECRET_NAME.search(name) and len(value) >= 4):
             register_secret(value)
 
 
-#: Every credential pattern contains one of these words; text without any skips the regexes.
-_TRIGGERS = ("bearer", "basic", "token", "authorization", "api", "password", "passwd", "secret")
+def _short_pattern() -> re.Pattern[str] | None:
+    """One regex for the short secrets: each must stand alone, not inside a longer word."""
+    global _short
+    short = sorted((s for s in _secrets if len(s) < SHORT_SECRET), key=len, reverse=True)
+    if _short is None and short:
+        alternatives = []
+        for secret in short:
+            before = r"(?<![A-Za-z0-9])" if secret[0].isalnum() else ""
+            after = r"(?![A-Za-z0-9])" if secret[-1].isalnum() else ""
+            alternatives.append(f"{before}{re.escape(secret)}{after}")
+        _short = re.compile("|".join(alternatives))
+    return _short
+
+
+#: Every credential pattern contains one of these; text without any skips the regexes.
+_TRIGGERS = ("authorization", "token", "key", "pass", "secret", "sig", "credential", "://")
 
 
 def redact(text: str) -> str:
-    """``text`` with every registered secret and every credential-shaped value masked."""
+    """``text`` with every registered secret and every unambiguous credential masked.
+
+    Secrets of 8 characters or more are masked wherever they occur. Shorter ones (a three-letter
+    token is a real case) are masked only where they stand alone — not preceded or followed by a
+    letter or digit — so registering ``ab12`` does not turn ``ab123`` or ``lab12x`` into noise;
+    ``Bearer ab12``, ``user:ab12@host`` and ``token=ab12`` are still masked. Beyond registered
+    values, only shapes that are credentials whatever their context are masked: an
+    Authorization header's value, ``key=value`` with a secret-looking key, and a URL's password.
+    """
     for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+        if len(secret) >= SHORT_SECRET:
+            text = text.replace(secret, MASK)
+    short = _short_pattern()
+    if short is not None:
+        text = short.sub(MASK, text)
     lowered = text.lower()
     if not any(word in lowered for word in _TRIGGERS):
         return text  # large JSON outputs usually take this path
-    text = _PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
-    return _PATTERNS[1].sub(lambda m: f"{m.group(1)}{MASK}", text)
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: f"{m.group(1)}{MASK}", text)
+    return text
+
+
+def clear_secrets() -> None:
+    """Forget every registered secret (tests; a long-lived process switching credentials)."""
+    global _short
+    _secrets.clear()
+    _short = None
 
 
 class ProjectFileHandler(RotatingFileHandler):

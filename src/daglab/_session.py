@@ -94,8 +94,10 @@ def connect(
             launched_by="notebook",
         )
     except DaglabError as exc:
-        return Connection(settings.base_url, None, loaded, problem=str(exc), remedy=exc.remediation)
-    connection = Connection(client.base_url, client, loaded)
+        return Connection(
+            str(settings.base_url), None, loaded, problem=str(exc), remedy=exc.remediation
+        )
+    connection = Connection(str(client.base_url), client, loaded)
     if check:
         try:
             connection.version = client.version()
