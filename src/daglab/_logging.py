@@ -122,6 +122,26 @@ def clear_secrets() -> None:
     _short = None
 
 
+#: C0 controls but tab and newline, DEL, C1 controls, and the bidi overrides that reorder text.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_control(text: str) -> str:
+    """``text`` with control characters shown as escapes: ``\\x1b[31m`` cannot colour a terminal.
+
+    Newline and tab are kept (they are formatting); a carriage return, which can overwrite a
+    line, is escaped like the rest.
+    """
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
+
+
 class ProjectFileHandler(RotatingFileHandler):
     """A rotating log file that exists only in a project set up by ``daglab init``.
 
@@ -142,8 +162,10 @@ class ProjectFileHandler(RotatingFileHandler):
 
 
 class RedactingFormatter(logging.Formatter):
+    """Secrets masked and control characters escaped, in every record of every handler."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return escape_control(redact(super().format(record)))
 
 
 def get_logger(name: str | None = None) -> logging.Logger:

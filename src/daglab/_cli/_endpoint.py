@@ -13,7 +13,14 @@ if TYPE_CHECKING:
 DagsterPort = Annotated[
     int | None,
     typer.Option(
-        "--dagster-port", help="Webserver port (overrides dagster.port).", show_default=False
+        "--dagster-port",
+        help="Webserver port (overrides dagster.port).",
+        # Out of range is a usage error (exit 2) in every command, as in `dev`; a port from
+        # daglab.yaml or DAGLAB_* out of range is a configuration error (exit 7) naming the key.
+        min=1,
+        max=65535,
+        metavar="PORT",
+        show_default=False,
     ),
 ]
 DagsterUrl = Annotated[
