@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from daglab._url import SafeUrl
+
 if TYPE_CHECKING:
     from daglab._cli._context import CliState
     from daglab._client import DagsterClient
@@ -24,10 +26,13 @@ DagsterPort = Annotated[
     ),
 ]
 DagsterUrl = Annotated[
-    str | None,
+    SafeUrl | None,
     typer.Option(
         "--url",
         help="Full webserver URL, e.g. https://acme.dagster.cloud/prod (overrides dagster.url).",
+        # A SafeUrl from the start: a password in the flag is never shown or written anywhere.
+        parser=SafeUrl,
+        metavar="URL",
         show_default=False,
     ),
 ]
@@ -51,7 +56,7 @@ AuthToken = Annotated[
 ]
 
 
-def endpoint_overrides(port: int | None, url: str | None) -> dict[str, Any]:
+def endpoint_overrides(port: int | None, url: SafeUrl | None) -> dict[str, Any]:
     return {"dagster.port": port, "dagster.url": url}
 
 
@@ -59,7 +64,7 @@ def make_client(
     state: CliState,
     *,
     port: int | None,
-    url: str | None,
+    url: SafeUrl | None,
     token: str | None,
     sandbox: bool | None = None,
     launched_by: str = "cli",

@@ -572,7 +572,7 @@ class DagsterClient:
         return [str(key) for key in node.get("partitionKeys") or []]
 
     def run_url(self, run_id: str) -> str:
-        return f"{self.base_url}/runs/{run_id}"
+        return str(self.base_url.join(f"runs/{run_id}"))  # masked: a link to show
 
     def terminate(self, run_id: str) -> bool:
         data = self.execute("terminate_run", {"runId": run_id})
