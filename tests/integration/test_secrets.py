@@ -251,3 +251,27 @@ def test_export_html_and_the_attached_metadata(
     metadata = json.dumps(answer["data"])
     assert "exploration" in metadata
     assert_nothing_leaked(result, project, html, metadata)
+
+
+@pytest.mark.dagster
+def test_scaffold_checks_against_the_server_and_writes_no_credentials(
+    tmp_path: Path, dagster_server: DagsterServer
+) -> None:
+    import shutil
+    import subprocess
+
+    from tests.conftest import FIXTURES
+
+    root = tmp_path / "live"
+    shutil.copytree(FIXTURES / "sample_dagster_project", root)
+    (root / "daglab.yaml").write_text(f"dagster:\n  url: {secret_url(dagster_server.port)}\n")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / ".daglab").mkdir(exist_ok=True)
+    result = daglab(root, "scaffold", "--asset", "daily_summary", "--log-level", "DEBUG")
+    assert result.exit_code == 0, result
+    as_json = daglab(root, "scaffold", "--asset", "daily_summary", "--force", "--json")
+    assert as_json.exit_code == 0, as_json
+    data = json.loads(as_json.stdout)
+    assert data["checked_against"] == "server"  # the credentialed URL was used
+    notebook = Path(data["path"]).read_text()
+    assert_nothing_leaked(result, root, notebook, as_json.stdout, as_json.stderr)
