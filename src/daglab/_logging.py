@@ -23,27 +23,28 @@ _SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|CREDENT
 #: ``Dagster-Cloud-Api-Token:``); ``token_env:`` or ``max_tokens=`` are not. A signed URL's
 #: ``sig``/``X-Amz-Signature`` is left alone here: ``export --upload`` prints one on purpose, to
 #: be shared. In an endpoint URL it is masked at the source (:class:`daglab._url.SafeUrl`).
-_SECRET_KEY = (
-    r"(?:[\w-]*[-_])?(?:token|access[_-]?token|refresh[_-]?token|api[_-]?key|apikey|x-api-key"
-    r"|password|passwd|secret|client[_-]?secret)"
-)
-_PATTERNS = (
+# Python's re scans a large document slowly when a pattern starts with a lookbehind or ignores
+# case, so the keyword patterns run only where ``str.find`` (fast) saw their keyword in the
+# lower-cased text, anchored there; the key's prefix (``Dagster-Cloud-Api-``) is a lookbehind.
+_AUTHORIZATION = re.compile(
     # An Authorization header, whatever its scheme: "Authorization: Bearer abc",
     # "{'Authorization': 'Basic dXNlcjpwYXNz'}", "authorization=Token abc".
-    re.compile(
-        r"""(\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Token|Digest)\s+)?)"""
-        r"""(?!\*\*\*)(?!(?:Bearer|Basic|Token|Digest)\s)([^\s"'&,;}]+)""",
-        re.I,
-    ),
-    # key=value / key: value / "key": "value" for the secret-looking keys above
-    re.compile(
-        rf"""((?<![\w-]){_SECRET_KEY}["']?\s*[:=]\s*["']?)"""
-        r"""(?!\*\*\*)(?!Bearer\b|Basic\b)([^\s"'&,;}]+)""",
-        re.I,
-    ),
-    # scheme://user:password@host
-    re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:)(?!\*\*\*@)([^\s/?#]*)(?=@)", re.I),
+    r"""((?<!\w)authorization["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Token|Digest)\s+)?)"""
+    r"""(?!\*\*\*)(?!(?:Bearer|Basic|Token|Digest)\s)([^\s"'&,;}]+)""",
+    re.I,
 )
+_SECRET_KEY = re.compile(
+    # key=value / key: value / "key": "value" for a secret-looking key
+    r"""((?:(?<=[-_])|(?<![\w-]))(?:token|api[_-]?key|apikey|password|passwd|secret)"""
+    r"""["']?\s*[:=]\s*["']?)(?!\*\*\*)(?!Bearer\b|Basic\b)([^\s"'&,;}]+)""",
+    re.I,
+)
+_KEYED = (
+    (("authorization",), _AUTHORIZATION),
+    (("token", "apikey", "api_key", "api-key", "passw", "secret"), _SECRET_KEY),
+)
+# scheme://user:password@host (starts with a literal: fast as it is)
+_URL_PASSWORD = re.compile(r"(://[^\s/?#@:]*:)(?!\*\*\*@)([^\s/?#]*)(?=@)")
 
 #: Registered secrets shorter than this are masked only as whole tokens (see ``redact``).
 SHORT_SECRET = 8
@@ -89,10 +90,6 @@ def _short_pattern() -> re.Pattern[str] | None:
     return _short
 
 
-#: Every credential pattern contains one of these; text without any skips the regexes.
-_TRIGGERS = ("authorization", "token", "key", "pass", "secret", "://")
-
-
 def redact(text: str) -> str:
     """``text`` with every registered secret and every unambiguous credential masked.
 
@@ -107,14 +104,36 @@ def redact(text: str) -> str:
         if len(secret) >= SHORT_SECRET:
             text = text.replace(secret, MASK)
     short = _short_pattern()
-    if short is not None:
+    if short is not None and any(s in text for s in _secrets if len(s) < SHORT_SECRET):
         text = short.sub(MASK, text)
-    lowered = text.lower()
-    if not any(word in lowered for word in _TRIGGERS):
-        return text  # large JSON outputs usually take this path
-    for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: f"{m.group(1)}{MASK}", text)
+    if "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}", text)
+    for keywords, pattern in _KEYED:
+        text = _mask_at(text, keywords, pattern)
     return text
+
+
+def _mask_at(text: str, keywords: tuple[str, ...], pattern: re.Pattern[str]) -> str:
+    """Mask group 2 of ``pattern`` wherever it matches at one of ``keywords`` (any case)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a rare character whose lower case is longer
+        return pattern.sub(lambda m: f"{m.group(1)}{MASK}", text)
+    starts = set()
+    for keyword in keywords:
+        index = lowered.find(keyword)
+        while index >= 0:
+            starts.add(index)
+            index = lowered.find(keyword, index + 1)
+    if not starts:
+        return text
+    pieces, last = [], 0
+    for start in sorted(starts):
+        match = pattern.match(text, start) if start >= last else None
+        if match is not None:
+            pieces += [text[last : match.start(2)], MASK]
+            last = match.end(2)
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def clear_secrets() -> None:

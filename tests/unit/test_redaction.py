@@ -122,7 +122,7 @@ def test_text_that_embeds_the_raw_url_is_masked_once_the_url_was_seen(
         None,
     )
     out = RedactingFormatter("%(message)s").format(record)
-    visible(shown, secrets)
+    visible(f"retry 1 after: GET {shown} failed", secrets)
     for secret in secrets:
         assert secret not in out, (secret, out)
     clear_secrets()
