@@ -9,17 +9,21 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from daglab._config_models import AuthSettings, AuthType
 from daglab._errors import AuthenticationError
 from daglab._logging import register_secret
 
+if TYPE_CHECKING:
+    from daglab._url import SafeUrl
+
 DAGSTER_CLOUD_HEADER = "Dagster-Cloud-Api-Token"
 
 
-def is_dagster_plus(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
+def is_dagster_plus(url: SafeUrl | str) -> bool:
+    host = (url.hostname if not isinstance(url, str) else urlsplit(url).hostname) or ""
     return host.endswith((".dagster.cloud", ".dagster.plus"))
 
 
@@ -34,7 +38,7 @@ def resolve_token(
 
 def auth_headers(
     auth: AuthSettings,
-    base_url: str,
+    base_url: SafeUrl | str,
     *,
     token: str | None = None,
     environ: Mapping[str, str] | None = None,

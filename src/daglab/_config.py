@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from daglab._errors import ConfigError
+from daglab._errors import ConfigError, ValidationError
 from daglab._project import Project, find_project
 
 if TYPE_CHECKING:
@@ -35,6 +35,14 @@ if TYPE_CHECKING:
 ENV_PREFIX = "DAGLAB_"
 ENV_NESTED_DELIMITER = "__"
 CONFIG_FILENAME = "daglab.yaml"
+#: ``DAGLAB_*`` variables that are not settings: no "unknown variable" warning for them.
+OTHER_ENV = frozenset(
+    {
+        "DAGLAB_NO_HELP_CACHE",  # _cli/_helpcache.py
+        "DAGLAB_CHROMIUM",  # the end-to-end tests' browser
+        "DAGLAB_TEST_PAUSE_WRITES",  # _fs.atomic_write: the kill -9 tests pause writes
+    }
+)
 
 
 def user_config_path() -> Path:
@@ -57,6 +65,8 @@ class LoadedConfig:
     project: Project
     sources: tuple[Source, ...]
     provenance: dict[str, str] = field(default_factory=dict)
+    #: Problems that do not stop the command (an unknown ``DAGLAB_*`` variable); the CLI logs them.
+    warnings: tuple[str, ...] = ()
 
     @property
     def notebooks_dir(self) -> Path:
@@ -81,6 +91,8 @@ def load_config(
 
     ``overrides`` are CLI flags by dotted key (``{"dagster.port": 3001}``); ``None`` means unset.
     """
+    import os
+
     start = (start or Path.cwd()).resolve()
     project = project or find_project(start)
     files = _yaml_files(start, project)
@@ -93,7 +105,7 @@ def load_config(
     else:
         pyproject_path = None
     user: Path | None = user_config_path()
-    if user is not None and user.is_file():
+    if user is not None and (user.exists() or user.is_symlink()):
         read_yaml_config(user)
     else:
         user = None
@@ -101,20 +113,85 @@ def load_config(
     cli = _nest(overrides or {})
 
     sources: list[Source] = []
-    for kind, path, data in settings_cls.layers(cli):
+    for kind, where, data in _layers(settings_cls, cli, os.environ):
         if not data and kind in ("cli", "env"):
             continue  # files count even when empty: they exist and were read
-        if kind == "file" and path is not None and path.parent == start:
+        if kind == "file" and where is not None and where.parent == start:
             label = "./daglab.yaml"
         elif kind == "file":
-            label = f"{path} (parent folder)"
+            label = f"{where} (parent folder)"
         elif kind == "pyproject":
-            label = f"{path} [tool.daglab]"
+            label = f"{where} [tool.daglab]"
         else:
-            label = {"cli": "command-line flag", "env": "environment"}.get(kind, str(path))
-        sources.append(Source(kind, label, data, path))
+            label = {"cli": "command-line flag", "env": "environment"}.get(kind, str(where))
+        sources.append(Source(kind, label, data, where))
     config = _build(settings_cls, sources, cli)
-    return LoadedConfig(config, project, tuple(sources), _provenance(sources))
+    warnings = tuple(unknown_env_warnings(os.environ))
+    return LoadedConfig(config, project, tuple(sources), _provenance(sources), warnings)
+
+
+def _env_names() -> set[str]:
+    """Every ``DAGLAB_*`` name a setting (or a whole section, as JSON) can be given by."""
+    from daglab._config_models import leaf_paths
+
+    names = set()
+    for path in leaf_paths():
+        parts = path.upper().split(".")
+        for depth in range(1, len(parts) + 1):
+            names.add(ENV_PREFIX + ENV_NESTED_DELIMITER.join(parts[:depth]))
+    return names
+
+
+def unknown_env_warnings(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each ``DAGLAB_*`` variable that no setting reads (a typo is ignored)."""
+    from daglab._errors import did_you_mean
+
+    known = _env_names()
+    problems = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known or upper in OTHER_ENV:
+            continue
+        hint = did_you_mean(upper, sorted(known))
+        problems.append(f"environment variable {name} is not a daglab setting and is ignored{hint}")
+    return problems
+
+
+def _layers(
+    settings_cls: Any, cli: dict[str, Any], environ: Mapping[str, str]
+) -> list[tuple[str, Path | None, dict[str, Any]]]:
+    """Each source's raw mapping; a ``DAGLAB_*`` value that cannot be parsed names its variable."""
+    import json
+
+    from pydantic_settings import SettingsError
+
+    try:
+        layers: list[tuple[str, Path | None, dict[str, Any]]] = settings_cls.layers(cli)
+    except SettingsError as exc:
+        import re
+
+        match = re.search(r'field "([^"]+)"', str(exc))
+        section = (ENV_PREFIX + (match.group(1) if match else "")).upper()
+        candidates = sorted(
+            name
+            for name in environ
+            if name.upper() == section or name.upper().startswith(section + ENV_NESTED_DELIMITER)
+        )
+        bad = []
+        for name in candidates:
+            try:
+                json.loads(environ[name])
+            except ValueError:
+                bad.append(name)
+        named = ", ".join(bad or candidates) or section
+        raise ConfigError(
+            f"environment variable {named}: the value is not valid JSON, which a list or"
+            " mapping setting needs",
+            remediation=f"""Give a JSON value, e.g. {named.split(",")[0]}='["launchRun"]',"""
+            " or unset the variable.",
+            variable=named,
+        ) from exc
+    return layers
 
 
 def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
@@ -139,7 +216,7 @@ def _yaml_files(start: Path, project: Project) -> list[Path]:
     files = []
     for folder in (start, *start.parents):
         candidate = folder / CONFIG_FILENAME
-        if candidate.is_file():
+        if candidate.exists() or candidate.is_symlink():  # a folder or a dangling link: say so
             files.append(candidate)
         if folder == stop:
             break
@@ -152,14 +229,44 @@ def yaml_problem(exc: Exception) -> tuple[int | None, str]:
     return (mark.line + 1 if mark is not None else None), getattr(exc, "problem", None) or str(exc)
 
 
+def read_text_file(path: Path, *, what: str, error: type[ValidationError] = ConfigError) -> str:
+    """The UTF-8 text of a file the user gave daglab; a folder or binary file is a clear error."""
+    if path.is_dir():
+        raise error(
+            f"{path}: is a folder, not a {what}",
+            remediation=f"Remove or rename the folder {path.name}, or point daglab at a file.",
+            file=str(path),
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{path}: not a text file (invalid UTF-8 at byte {exc.start})",
+            remediation=f"A {what} is UTF-8 text; restore {path.name} or replace it.",
+            file=str(path),
+        ) from exc
+    except OSError as exc:
+        raise error(
+            f"{path}: cannot be read: {exc.strerror}",
+            remediation=f"Check that {path} exists and is readable.",
+            file=str(path),
+        ) from exc
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise error(
+            f"{path}, line {line}: not a text file (it contains NUL bytes)",
+            remediation=f"A {what} is UTF-8 text; restore {path.name} or replace it.",
+            file=str(path),
+            line=line,
+        )
+    return text
+
+
 def read_yaml_config(path: Path) -> dict[str, Any]:
     """Read and validate one YAML config file on its own; errors name file, key path and line."""
     import yaml  # defer for import performance
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from exc
+    text = read_text_file(path, what="configuration file")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator  # noqa: TID253
 
+from daglab._url import SafeUrl
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 NotebookTemplate = Literal["default", "minimal", "ml"]
 
@@ -42,10 +44,14 @@ class GraphQLSettings(_Section):
 
 
 class DagsterSettings(_Section):
+    # A rejected value is never echoed: dagster.url may hold a password.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, hide_input_in_errors=True)
+
     host: str = "localhost"
     port: int = Field(3000, ge=1, le=65535)
-    #: A full endpoint (e.g. a Dagster+ deployment URL); wins over host/port.
-    url: str | None = None
+    #: A full endpoint (e.g. a Dagster+ deployment URL); wins over host/port. Its password and
+    #: query-string tokens never show: see :class:`daglab._url.SafeUrl`.
+    url: SafeUrl | None = None
     #: The webserver's ``--path-prefix``, if it runs under one.
     path_prefix: str = ""
     repository_name: str | None = None
@@ -53,17 +59,25 @@ class DagsterSettings(_Section):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     graphql: GraphQLSettings = Field(default_factory=GraphQLSettings)
 
-    @field_validator("url")
+    @field_validator("url", mode="before")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
+    def _http_url(cls, value: Any) -> Any:
+        if not isinstance(value, (str, SafeUrl)):
+            return value
         from urllib.parse import urlsplit
 
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        raw = value.get_secret_value() if isinstance(value, SafeUrl) else value
+        parts = urlsplit(raw)
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            ok = False
+        else:
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        # The message never repeats the value: it may hold a password.
+        if not ok:
             raise ValueError("must be an http:// or https:// URL, e.g. http://localhost:3000")
-        return value.rstrip("/")
+        return SafeUrl(raw.rstrip("/"))
 
     @field_validator("path_prefix")
     @classmethod
@@ -72,16 +86,16 @@ class DagsterSettings(_Section):
         return f"/{value}" if value else ""
 
     @property
-    def base_url(self) -> str:
+    def base_url(self) -> SafeUrl:
         """The webserver's root URL: ``url`` when set, else host, port and path prefix."""
         if self.url:
             return self.url
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{self.path_prefix}"
+        return SafeUrl(f"http://{host}:{self.port}{self.path_prefix}")
 
     @property
-    def graphql_url(self) -> str:
-        return f"{self.base_url}/graphql"
+    def graphql_url(self) -> SafeUrl:
+        return self.base_url.join("graphql")
 
 
 class MarimoSettings(_Section):

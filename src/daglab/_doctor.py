@@ -13,9 +13,12 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from daglab._errors import DaglabError, ExitCode
+
+if TYPE_CHECKING:
+    from daglab._url import SafeUrl
 from daglab._logging import get_logger
 
 Status = Literal["ok", "warn", "fail", "skip", "fixed"]
@@ -369,12 +372,10 @@ def port_open(host: str, port: int, timeout: float) -> bool:
 
 
 def check_servers(loaded: Any, *, timeout: float, environ: dict[str, str]) -> list[Check]:
-    from urllib.parse import urlsplit
-
     dagster = loaded.config.dagster
-    parts = urlsplit(dagster.base_url)
-    host = parts.hostname or dagster.host
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    base = dagster.base_url
+    host = base.hostname or dagster.host
+    port = base.port or 80
     checks = []
     if not port_open(host, port, timeout):
         checks.append(
@@ -384,7 +385,7 @@ def check_servers(loaded: Any, *, timeout: float, environ: dict[str, str]) -> li
                 f"nothing answers on {host}:{port} ({dagster.base_url})",
                 remediation="Start the Dagster UI with `dagster dev` (or `dg dev`) to use"
                 " discover, run and export.",
-                data={"url": dagster.base_url, "reachable": False},
+                data={"url": str(dagster.base_url), "reachable": False},
             )
         )
     else:
@@ -427,7 +428,7 @@ def _probe_webserver(loaded: Any, *, timeout: float, environ: dict[str, str]) ->
     with httpx.Client(timeout=timeout, headers=headers) as http:
         log.debug("GET %s/server_info headers=%s", dagster.base_url, headers)
         try:
-            info = http.get(f"{dagster.base_url}/server_info")
+            info = http.get(dagster.base_url.join("server_info").get_secret_value())
             versions = info.json() if info.status_code == 200 else {}
         except (httpx.HTTPError, ValueError) as exc:
             versions = {}
@@ -440,14 +441,14 @@ def _probe_webserver(loaded: Any, *, timeout: float, environ: dict[str, str]) ->
                 f"Dagster webserver {version} at {dagster.base_url}"
                 if version
                 else f"{dagster.base_url} answers but /server_info does not look like Dagster",
-                data={"url": dagster.base_url, "reachable": True, **versions},
+                data={"url": str(dagster.base_url), "reachable": True, **versions},
             )
         )
         checks.append(_probe_graphql(http, dagster.graphql_url, log))
     return checks
 
 
-def _probe_graphql(http: Any, url: str, log: Any) -> Check:
+def _probe_graphql(http: Any, url: SafeUrl, log: Any) -> Check:
     import httpx  # defer for import performance
 
     timings = []
@@ -455,7 +456,7 @@ def _probe_graphql(http: Any, url: str, log: Any) -> Check:
     try:
         for _ in range(3):
             started = time.perf_counter()
-            response = http.post(url, json={"query": "{ version }"})
+            response = http.post(url.get_secret_value(), json={"query": "{ version }"})
             timings.append((time.perf_counter() - started) * 1000)
     except httpx.HTTPError as exc:
         return Check(

@@ -93,11 +93,11 @@ def parse_run_config(path: Path | None, text: str | None) -> dict[str, Any]:
         raise UsageError("give --run-config or --config-yaml, not both")
     if path is None and text is None:
         return {}
+    from daglab._config import read_text_file
+
     source = str(path) if path is not None else "--config-yaml"
-    try:
-        raw = path.read_text(encoding="utf-8") if path is not None else str(text)
-    except OSError as exc:
-        raise ValidationError(f"{path}: cannot be read: {exc.strerror}") from exc
+    what = "run config file"
+    raw = read_text_file(path, what=what, error=ValidationError) if path else str(text)
     check = validate_yaml_config(raw)
     if not check.ok:
         where = f", line {check.line}" if check.line else ""

@@ -82,7 +82,10 @@ def connect(
     try:
         loaded = load_config(start=start, overrides=overrides)
     except DaglabError as exc:
-        return Connection(url or "", None, None, problem=str(exc), remedy=exc.remediation)
+        from daglab._url import SafeUrl
+
+        shown = str(SafeUrl(url)) if url else ""  # never the password given in ``url``
+        return Connection(shown, None, None, problem=str(exc), remedy=exc.remediation)
     settings = loaded.config.dagster
     security = loaded.config.security
     try:
@@ -94,8 +97,10 @@ def connect(
             launched_by="notebook",
         )
     except DaglabError as exc:
-        return Connection(settings.base_url, None, loaded, problem=str(exc), remedy=exc.remediation)
-    connection = Connection(client.base_url, client, loaded)
+        return Connection(
+            str(settings.base_url), None, loaded, problem=str(exc), remedy=exc.remediation
+        )
+    connection = Connection(str(client.base_url), client, loaded)
     if check:
         try:
             connection.version = client.version()

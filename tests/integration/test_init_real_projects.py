@@ -108,7 +108,7 @@ def test_bootstrapped_projects_load_in_dagster(
     )
     marimo = run([tool("marimo"), "check", "--strict", *map(str, examples)], cwd=root)
     assert marimo.returncode == 0, marimo.stdout + marimo.stderr
-    offline = {"DAGLAB_DAGSTER__PORT": "9", "DAGLAB_GRAPHQL__MAX_RETRIES": "0", **env}
+    offline = {"DAGLAB_DAGSTER__PORT": "9", "DAGLAB_DAGSTER__GRAPHQL__MAX_RETRIES": "0", **env}
     quick, asset = (
         next(p for p in examples if (p.name == "quickstart_explore.py") == want)
         for want in (True, False)

@@ -189,7 +189,7 @@ def _offline_env(tmp_path: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DAGLAB_DAGSTER__PORT": "9",
-        "DAGLAB_GRAPHQL__MAX_RETRIES": "0",
+        "DAGLAB_DAGSTER__GRAPHQL__MAX_RETRIES": "0",
         "HOME": str(tmp_path),
     }
 

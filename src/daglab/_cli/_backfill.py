@@ -34,7 +34,7 @@ def backfill_command(
         tags=dict(tags),
         title=f"daglab: {target.label}",
     )
-    url = f"{client.base_url}/runs/b/{backfill_id}"
+    url = str(client.base_url.join(f"runs/b/{backfill_id}"))
     out = console(stderr=True)
     count = "every partition" if plan.all else f"{len(plan.keys):,} partitions"
     if not json_output:

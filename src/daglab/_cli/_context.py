@@ -54,6 +54,8 @@ class CliState:
             backup_count=cfg.backup_count,
         )
         register_secrets_from_env(os.environ, [self.loaded.config.dagster.auth.token_env])
+        for warning in self.loaded.warnings:
+            get_logger("config").warning("%s", warning)
         get_logger("cli").debug("configuration loaded from %d layer(s)", len(self.loaded.sources))
         return self.loaded
 

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from daglab._url import SafeUrl
+
 if TYPE_CHECKING:
     from daglab._cli._context import CliState
     from daglab._client import DagsterClient
@@ -13,14 +15,24 @@ if TYPE_CHECKING:
 DagsterPort = Annotated[
     int | None,
     typer.Option(
-        "--dagster-port", help="Webserver port (overrides dagster.port).", show_default=False
+        "--dagster-port",
+        help="Webserver port (overrides dagster.port).",
+        # Out of range is a usage error (exit 2) in every command, as in `dev`; a port from
+        # daglab.yaml or DAGLAB_* out of range is a configuration error (exit 7) naming the key.
+        min=1,
+        max=65535,
+        metavar="PORT",
+        show_default=False,
     ),
 ]
 DagsterUrl = Annotated[
-    str | None,
+    SafeUrl | None,
     typer.Option(
         "--url",
         help="Full webserver URL, e.g. https://acme.dagster.cloud/prod (overrides dagster.url).",
+        # A SafeUrl from the start: a password in the flag is never shown or written anywhere.
+        parser=SafeUrl,
+        metavar="URL",
         show_default=False,
     ),
 ]
@@ -44,7 +56,7 @@ AuthToken = Annotated[
 ]
 
 
-def endpoint_overrides(port: int | None, url: str | None) -> dict[str, Any]:
+def endpoint_overrides(port: int | None, url: SafeUrl | None) -> dict[str, Any]:
     return {"dagster.port": port, "dagster.url": url}
 
 
@@ -52,7 +64,7 @@ def make_client(
     state: CliState,
     *,
     port: int | None,
-    url: str | None,
+    url: SafeUrl | None,
     token: str | None,
     sandbox: bool | None = None,
     launched_by: str = "cli",

@@ -12,8 +12,8 @@ from daglab._errors import DaglabError
 
 def report(exc: BaseException, state: CliState) -> int:
     """Print ``exc`` for a person (or as JSON with ``--json``) and return its exit code."""
-    from daglab._cli._output import safe
-    from daglab._logging import get_logger, redact
+    from daglab._cli._output import console, safe
+    from daglab._logging import escape_control, get_logger, redact
 
     if isinstance(exc, SystemExit):
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -33,11 +33,9 @@ def report(exc: BaseException, state: CliState) -> int:
         payload = json.loads(redact(json.dumps(error.to_dict(), default=str)))
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     else:
-        from rich.console import Console
-
-        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        err = console(stderr=True, soft_wrap=True)
         if state.debug:
-            sys.stderr.write(redact("".join(traceback.format_exception(exc))))
-        console.print(f"[bold red]Error:[/] {safe(error.message)}", markup=True)
-        console.print(f"[yellow]→[/] {safe(error.remediation)}", markup=True)
+            sys.stderr.write(escape_control(redact("".join(traceback.format_exception(exc)))))
+        err.print(f"[bold red]Error:[/] {safe(error.message)}", markup=True)
+        err.print(f"[yellow]→[/] {safe(error.remediation)}", markup=True)
     return int(error.exit_code)

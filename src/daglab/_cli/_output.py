@@ -1,7 +1,14 @@
-"""Formatters: Rich for people, JSON for programs. Commands hand results here."""
+"""Formatters: Rich for people, JSON for programs. Commands hand results here.
+
+Every console daglab prints through comes from :func:`console`: whatever a command prints —
+a file name, a job name, a server's message — reaches the terminal with its control characters
+escaped (``\\x1b[31m``, not red text), so text from outside cannot drive the terminal. JSON
+output needs no such step: ``json.dumps`` escapes control characters itself.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from typing import TYPE_CHECKING, Any
@@ -10,10 +17,35 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-def console(*, stderr: bool = False) -> Console:
-    from rich.console import Console
+def console(*, stderr: bool = False, soft_wrap: bool = False) -> Console:
+    """A Rich console that escapes control characters in everything it prints."""
+    return _console_class()(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
 
-    return Console(stderr=stderr, highlight=False)
+
+@functools.cache
+def _console_class() -> type[Console]:
+    from rich.console import Console, ConsoleOptions, RenderableType
+    from rich.segment import Segment
+    from rich.text import Text
+
+    from daglab._logging import escape_control
+
+    class SafeConsole(Console):
+        """Escapes control characters in strings (before markup, so widths stay right) and, as a
+        last line, in the text of every segment that is not one of Rich's own control codes."""
+
+        def render_str(self, text: str, **kwargs: Any) -> Text:
+            return super().render_str(escape_control(text), **kwargs)
+
+        def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Any:
+            for segment in super().render(renderable, options):
+                if segment.control or not segment.text:
+                    yield segment
+                else:
+                    text = escape_control(segment.text)
+                    yield segment if text is segment.text else Segment(text, segment.style)
+
+    return SafeConsole
 
 
 def safe(value: object) -> str:

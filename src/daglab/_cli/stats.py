@@ -97,7 +97,10 @@ def stats(
         _stats.write_report(root, html, _stats.render_html(result), force=force)
         written["html"] = str(html)
     if notebook is not None:
-        content = _stats.render_notebook(since=since, url=url, port=dagster_port)
+        # A URL with credentials is not written into the notebook: it then reads the endpoint
+        # from daglab.yaml / DAGLAB_DAGSTER__URL, as a notebook given no --url does.
+        shown = str(url) if url is not None and not url.has_credentials else None
+        content = _stats.render_notebook(since=since, url=shown, port=dagster_port)
         _stats.write_report(loaded.project.root, notebook, content, kind="dashboard", force=force)
         written["notebook"] = str(notebook)
     if json_output:

@@ -39,6 +39,7 @@ from daglab._logging import get_logger
 if TYPE_CHECKING:
     from daglab._config import LoadedConfig
     from daglab._config_models import DagsterSettings
+    from daglab._url import SafeUrl
 
 NOT_FOUND = {"PipelineNotFoundError", "RepositoryNotFoundError", "RepositoryLocationNotFound"}
 INVALID = {"InvalidSubsetError", "RunConfigValidationInvalid", "InvalidStepError"}
@@ -70,10 +71,8 @@ class _Transient(Exception):
         self.sent = sent
 
 
-def _is_loopback(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    host = urlsplit(url).hostname or ""
+def _is_loopback(url: SafeUrl) -> bool:
+    host = url.hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
@@ -193,7 +192,7 @@ class DagsterClient:
         self.launched_by = launched_by
         self._transport = transport
         self._transport_lock = threading.Lock()
-        self._breaker = breaker_for(self.graphql_url)
+        self._breaker = breaker_for(str(self.graphql_url))
 
     @classmethod
     def from_config(
@@ -261,7 +260,7 @@ class DagsterClient:
         with self._transport_lock:  # threads (and to_thread calls) share one connection pool
             if self._transport is None:
                 self._transport = HttpxTransport(
-                    tls=self.graphql_url.startswith("https:"),
+                    tls=self.graphql_url.scheme == "https",
                     connect_timeout=self.settings.graphql.connect_timeout,
                 )
             return self._transport
@@ -328,13 +327,13 @@ class DagsterClient:
             payload["partition"] = partition
         if description is not None:
             payload["description"] = description
-        url = f"{self.base_url}/report_asset_observation/{path}"
+        url = self.base_url.join(f"report_asset_observation/{path}")
         self._request("report_observation", url, payload, self._rest_answer)
 
     def _request(
         self,
         operation: str,
-        url: str,
+        url: SafeUrl,
         payload: dict[str, Any],
         answer: Callable[[str, Response], Any],
         *,
@@ -387,7 +386,9 @@ class DagsterClient:
             ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send(self, operation: str, url: str, payload: dict[str, Any], timeout: float) -> Response:
+    def _send(
+        self, operation: str, url: SafeUrl, payload: dict[str, Any], timeout: float
+    ) -> Response:
         """One POST through the breaker; credentials refused raise at once."""
         try:
             self._breaker.before_call()
@@ -417,7 +418,7 @@ class DagsterClient:
             )
         return response
 
-    def _unexpected(self, url: str, response: Response) -> Exception:
+    def _unexpected(self, url: SafeUrl, response: Response) -> Exception:
         """An answer that is not the endpoint's: a transient 5xx, or the wrong URL."""
         if response.status >= 500 or response.status in (429, 408):
             self._breaker.record_failure()
@@ -676,7 +677,7 @@ class DagsterClient:
         return [str(key) for key in node.get("partitionKeys") or []]
 
     def run_url(self, run_id: str) -> str:
-        return f"{self.base_url}/runs/{run_id}"
+        return str(self.base_url.join(f"runs/{run_id}"))  # masked: a link to show
 
     def terminate(self, run_id: str) -> bool:
         data = self.execute("terminate_run", {"runId": run_id})

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from daglab._url import SafeUrl
 
 
 class TransportError(Exception):
@@ -23,8 +26,10 @@ class Response:
 
 
 class Transport(Protocol):
+    """``url`` is a :class:`SafeUrl`: messages show it masked; only the send reveals it."""
+
     def post_json(
-        self, url: str, payload: dict[str, Any], *, headers: dict[str, str], timeout: float
+        self, url: SafeUrl, payload: dict[str, Any], *, headers: dict[str, str], timeout: float
     ) -> Response: ...
 
     def close(self) -> None: ...
@@ -42,14 +47,14 @@ class HttpxTransport:
         self._client = httpx.Client(follow_redirects=False, verify=tls)
 
     def post_json(
-        self, url: str, payload: dict[str, Any], *, headers: dict[str, str], timeout: float
+        self, url: SafeUrl, payload: dict[str, Any], *, headers: dict[str, str], timeout: float
     ) -> Response:
         httpx = self._httpx
         # The webserver wants exactly this content type; httpx would add nothing else either.
         body = json.dumps(payload).encode()
         try:
             answer = self._client.post(
-                url,
+                url.get_secret_value(),  # the one place the credentials in a URL are used
                 content=body,
                 headers={"Content-Type": "application/json", **headers},
                 # ``timeout`` bounds the wait for an answer; connecting has its own, shorter one.

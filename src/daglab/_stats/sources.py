@@ -200,7 +200,7 @@ def read_dagster(
     max_runs: int = MAX_RUNS,
 ) -> DagsterPart:
     """Dagster's side; a daglab error (webserver down, credentials) makes it unavailable."""
-    endpoint = loaded.config.dagster.base_url
+    endpoint = str(loaded.config.dagster.base_url)  # masked: no password in a report
     own = client is None
     try:
         if client is None:
