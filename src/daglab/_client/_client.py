@@ -157,6 +157,8 @@ class DagsterClient:
         self._transport = transport
         self._transport_lock = threading.Lock()
         self._breaker = breaker_for(self.graphql_url)
+        #: The Dagster version the server reported, once known: it picks document variants.
+        self.server_version: str | None = None
 
     @classmethod
     def from_config(
@@ -252,10 +254,35 @@ class DagsterClient:
             )
 
     def execute(self, operation: str, variables: Mapping[str, Any] | None = None) -> Any:
-        """Send one document and return its ``data``; raise a classified daglab error."""
+        """Send one document and return its ``data``; raise a classified daglab error.
+
+        Operations with variants for older Dagster (``daglab._compat.graphql``) send the newest
+        until the server's version is known: their documents ask for ``version``, and when it
+        names an older variant, or the server rejected the newest document outright, the
+        variant for that version is sent instead (and from then on, directly).
+        """
+        from daglab._compat.graphql import has_variants
+
         op = OPERATIONS[operation]
-        payload = {"query": op.text, "variables": dict(variables or {})}
-        return self._request(operation, self.graphql_url, payload, self._graphql_answer)
+        sent = op.file_for(operation, self.server_version)
+        payload = {
+            "query": op.text_for(operation, self.server_version),
+            "variables": dict(variables or {}),
+        }
+        if not has_variants(operation) or self.server_version is not None:
+            return self._request(operation, self.graphql_url, payload, self._graphql_answer)
+        try:
+            data = self._request(operation, self.graphql_url, payload, self._graphql_answer)
+        except ValidationError:
+            self.version()  # an older server refused a field: ask its version, then decide
+            if op.file_for(operation, self.server_version) == sent:
+                raise
+            return self.execute(operation, variables)
+        if isinstance(data, dict) and data.get("version"):
+            self.server_version = str(data["version"])
+        if op.file_for(operation, self.server_version) != sent:
+            return self.execute(operation, variables)
+        return data
 
     def report_observation(
         self,
@@ -406,7 +433,9 @@ class DagsterClient:
     # -- operations ---------------------------------------------------------------------------
 
     def version(self) -> str:
-        return str(self.execute("version")["version"])
+        """The Dagster version the webserver reports (remembered for choosing documents)."""
+        self.server_version = str(self.execute("version")["version"])
+        return self.server_version
 
     def discover(self) -> Discovery:
         data = self.execute("discover")
@@ -555,7 +584,8 @@ class DagsterClient:
         for event in node.get("assetMaterializations") or []:
             asset = "/".join((event.get("assetKey") or {}).get("path") or [])
             for entry in event.get("metadataEntries") or []:
-                text = entry.get("floatRepr") or entry.get("intRepr")
+                keys = ("floatRepr", "floatValue", "intRepr")  # floatValue: Dagster < 1.11.11
+                text = next((entry[k] for k in keys if entry.get(k) is not None), None)
                 if text is None:
                     continue
                 try:
