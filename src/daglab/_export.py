@@ -130,8 +130,11 @@ def export_html(
     (``s3://bucket/prefix``, ``gs://…``, ``az://…``) the file is uploaded as well and a signed
     URL made for it. A cell that raises fails the export (exit 7) and writes nothing.
     """
+    from daglab._compat import require
+    from daglab._compat.versions import install_hint
     from daglab._fs import atomic_write
 
+    require("marimo", needed_for="exporting a notebook")
     notebook = Path(notebook)
     destination = _preflight(notebook, upload)
     target = export_target(notebook, Path(output) if output is not None else None, compress)
@@ -163,7 +166,7 @@ def export_html(
         data = scratch.read_bytes()
     except FileNotFoundError as exc:
         raise EnvironmentMissingError(
-            "marimo is not installed", remediation="pip install marimo"
+            "marimo is not installed", remediation=install_hint("marimo") + "."
         ) from exc
     except subprocess.TimeoutExpired as exc:
         raise ValidationError(

@@ -168,6 +168,9 @@ def run_inprocess(
     at a time per process (they change ``sys.path`` and ``sys.modules``); a call from another
     thread waits for the running one.
     """
+    from daglab._compat import require
+
+    require("dagster", needed_for="an in-process run")
     if project is not None and project.is_file():
         project = project.parent  # a notebook or module file: its folder and up
     with _RUN_LOCK:
@@ -224,6 +227,9 @@ def load_repository(project: Project, module: str | None = None) -> tuple[Any, s
     """The ``RepositoryDefinition`` :func:`run_inprocess` would run, and the name its module
     was imported under. ``module`` is as for :func:`run_inprocess`; the project's modules are
     imported afresh, and stay in ``sys.modules`` afterwards."""
+    from daglab._compat import require
+
+    require("dagster", needed_for="loading the project's definitions")
     with _RUN_LOCK:
         source = _source_for(project, module)
         with _on_sys_path(source.paths):
