@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from daglab._client._transport import Response
-from daglab._compat import outside_tested_range, require
+from daglab._compat import TESTED, outside_tested_range, require
 from daglab._errors import EnvironmentMissingError, ValidationError
 from tests.unit.test_client import ScriptedTransport, client, fast_retries, ok
 
 __all__ = ["fast_retries"]  # the autouse fixture, imported to apply here too
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+
+
+def test_the_extras_lower_bounds_are_the_oldest_tested_versions() -> None:
+    extras = tomllib.loads(PYPROJECT.read_text("utf-8"))["project"]["optional-dependencies"]
+    assert f"dagster>={TESTED['dagster'].oldest},<2" in extras["dagster"]
+    assert f"dagster-webserver>={TESTED['dagster'].oldest},<2" in extras["dagster"]
+    assert f"marimo>={TESTED['marimo'].oldest},<1" in extras["notebooks"]
 
 
 @pytest.mark.parametrize(
