@@ -21,7 +21,7 @@ nox.options.sessions = ["compat"]
 #: Oldest cells pin the exact lower bounds of pyproject.toml's extras (daglab._compat.TESTED);
 #: newest cells take the latest patch of the newest supported minor.
 DAGSTER = {"dagster-oldest": "==1.12.13", "dagster-newest": "==1.13.*"}
-MARIMO = {"marimo-oldest": "==0.23.3", "marimo-newest": "==0.25.*"}
+MARIMO = {"marimo-oldest": "==0.23.6", "marimo-newest": "==0.25.*"}
 
 #: The live part of the suite: every test that needs the session's `dagster dev` (discover,
 #: run, failing run, sweep, scaffold + marimo check, export --attach, stats, doctor, a CLI

@@ -1,6 +1,6 @@
 """The command lines daglab builds for Dagster's and marimo's own CLIs, and the flags they use.
 
-Every flag here exists in every tested release (Dagster 1.12.13 to 1.13, marimo 0.23.3 to 0.25;
+Every flag here exists in every tested release (Dagster 1.12.13 to 1.13, marimo 0.23.6 to 0.25;
 marimo's have been stable since 0.18.4). ``tests/integration/test_compat_commands.py`` runs each
 tool's ``--help`` in the test environment, so a matrix cell with a release that dropped or renamed
 one fails there, not in a user's terminal.

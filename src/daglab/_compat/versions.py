@@ -28,7 +28,7 @@ class TestedRange:
 #: ``nox -s compat`` (a unit test checks the first).
 TESTED: dict[str, TestedRange] = {
     "dagster": TestedRange("1.12.13", "1.13"),
-    "marimo": TestedRange("0.23.3", "0.25"),
+    "marimo": TestedRange("0.23.6", "0.25"),
 }
 
 #: The extra of daglab that installs each optional distribution.
