@@ -209,7 +209,7 @@ def check_tool(package: str, command: str) -> Check:
     tested = TESTED[package].describe() if package in TESTED else None
     if version is None:
         needs = {
-            "dagster": "in-process runs, `init --bootstrap` and `dev`",
+            "dagster": "in-process runs, `dev` and typed export metadata",
             "marimo": "scaffold checks, export, migrate and `dev`",
         }.get(package, "some commands")
         return Check(
