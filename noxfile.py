@@ -1,7 +1,7 @@
 """The compatibility matrix: daglab's live-server tests with the oldest and newest supported
 Dagster minor and marimo, on Python 3.10 and 3.13.
 
-    uvx nox -s compat                 # all eight cells (about 10 minutes each on 2 cores)
+    uvx nox -s compat                 # all eight cells (about 19 minutes each on 2 cores)
     uvx nox -s compat-3.10 -- -x      # the four Python 3.10 cells; arguments go to pytest
     uvx nox -l                        # the cells by name
 

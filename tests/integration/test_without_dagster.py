@@ -109,7 +109,8 @@ def test_an_in_process_run_and_an_export_exit_3_naming_the_extra(
     code = (
         "from daglab.helpers import run_inprocess\n"
         "try:\n    run_inprocess('quick_asset_job')\n"
-        "except Exception as exc:\n    print(type(exc).__name__, exc.exit_code, exc.remediation)"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, int(exc.exit_code), exc.remediation)"
     )
     done = subprocess.run(
         [bare_venv / "python", "-c", code], cwd=git_project, capture_output=True, text=True
