@@ -142,3 +142,11 @@ def test_discover_on_a_server_that_cannot_resolve_is_asset_job() -> None:
         "orders_job": True,
         "ops_job": False,
     }
+
+
+def test_when_the_version_cannot_be_learned_the_first_refusal_is_raised() -> None:
+    refusal = {"errors": [{"message": 'Cannot query field "floatRepr"'}]}
+    no_version = {"errors": [{"message": "version is not allowed here"}]}
+    transport = ScriptedTransport(Response(200, refusal, ""), Response(200, no_version, ""))
+    with pytest.raises(ValidationError, match="floatRepr"):
+        client(transport, 1195).run_metrics("r1")

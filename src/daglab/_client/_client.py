@@ -273,8 +273,11 @@ class DagsterClient:
             return self._request(operation, self.graphql_url, payload, self._graphql_answer)
         try:
             data = self._request(operation, self.graphql_url, payload, self._graphql_answer)
-        except ValidationError:
-            self.version()  # an older server refused a field: ask its version, then decide
+        except ValidationError as refused:
+            try:  # an older server refused a field: ask its version, then decide
+                self.version()
+            except DaglabError:
+                raise refused from None
             if op.file_for(operation, self.server_version) == sent:
                 raise
             return self.execute(operation, variables)
