@@ -199,28 +199,50 @@ def check_requirements(dist: str, *, deep: bool) -> list[Check]:
 
 
 def check_tool(package: str, command: str) -> Check:
+    """``package``'s version against daglab's tested range, and its command on PATH.
+
+    Dagster and marimo are extras: without them the commands that talk to a webserver work, so
+    their absence is a warning that names what needs them and the extra that installs them.
+    """
+    from daglab._compat import TESTED, outside_tested_range
+    from daglab._compat.versions import install_hint
     from daglab._sidecar import find_executable
 
     version = _installed(package)
-    exe = find_executable(command)
+    tested = TESTED[package].describe() if package in TESTED else None
     if version is None:
+        needs = {
+            "dagster": "in-process runs, `dev` and typed export metadata",
+            "marimo": "scaffold checks, export, migrate and `dev`",
+        }.get(package, "some commands")
         return Check(
             package,
-            "fail",
-            f"{package} is not installed",
-            remediation=f"pip install '{package}'",
-            critical=True,
-            exit_code=ExitCode.ENVIRONMENT,
+            "warn",
+            f"{package} is not installed: {needs} need it (discover, run and stats do not)",
+            remediation=install_hint(package) + ".",
+            data={"version": None, "tested": tested},
         )
+    data = {"version": version, "tested": tested}
+    outside = outside_tested_range(package, version)
+    if outside is not None:
+        return Check(
+            package,
+            "warn",
+            f"{outside}; daglab is tested with {package} {tested}",
+            remediation=f"pip install '{package}>={TESTED[package].oldest}' if something"
+            " misbehaves, and report it.",
+            data=data,
+        )
+    exe = find_executable(command)
     if exe is None:
         return Check(
             package,
             "warn",
             f"{package} {version} is installed but the `{command}` command is not on PATH",
             remediation=f"Activate the environment that has {package}, or add it to PATH.",
-            data={"version": version},
+            data=data,
         )
-    return Check(package, "ok", f"{package} {version} ({exe})", data={"version": version})
+    return Check(package, "ok", f"{package} {version} ({exe}; tested: {tested})", data=data)
 
 
 def check_dagster_home(env: dict[str, str]) -> Check:

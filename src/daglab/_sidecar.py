@@ -36,6 +36,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from daglab._compat.commands import dagster_dev_args, dev_command_name, marimo_edit_args
+from daglab._compat.versions import install_hint
 from daglab._errors import (
     ConflictError,
     ConnectivityError,
@@ -374,29 +376,28 @@ def dagster_command(project: Project) -> tuple[list[str], str]:
             remediation='Add [tool.dagster] module_name = "<package>.definitions" to'
             " pyproject.toml, or a workspace.yaml naming the code.",
         )
-    if project.kind in ("dg-project", "dg-workspace"):
-        dg = find_executable("dg")
-        if dg is not None:
-            return [dg, "dev"], "dg dev"
-        if project.kind == "dg-workspace":
-            raise EnvironmentMissingError(
-                f"{project.root} is a dg workspace, which only `dg dev` serves, and dg is not"
-                " installed",
-                remediation="pip install dagster-dg-cli",
-            )
+    dg = find_executable("dg")
+    if dev_command_name(project.kind, dg is not None) == "dg dev":
+        return [str(dg), "dev"], "dg dev"
+    if project.kind == "dg-workspace":
+        raise EnvironmentMissingError(
+            f"{project.root} is a dg workspace, which only `dg dev` serves, and dg is not"
+            " installed",
+            remediation="pip install dagster-dg-cli",
+        )
     if _importable("dagster") and _importable("dagster_webserver"):
         return [sys.executable, "-m", "dagster", "dev"], "dagster dev"
     if _importable("dagster"):
         raise EnvironmentMissingError(
             "dagster is installed without dagster-webserver, which `dagster dev` needs",
-            remediation="pip install dagster-webserver",
+            remediation=install_hint("dagster-webserver") + ".",
         )
     exe = find_executable("dagster")
     if exe is not None:
         return [exe, "dev"], "dagster dev"
     raise EnvironmentMissingError(
         "Dagster is not installed: neither importable here nor a `dagster` command on PATH",
-        remediation="pip install dagster dagster-webserver (in the project's environment).",
+        remediation=install_hint("dagster") + ".",
     )
 
 
@@ -408,7 +409,7 @@ def marimo_command() -> list[str]:
         return [exe]
     raise EnvironmentMissingError(
         "marimo is not installed: neither importable here nor a `marimo` command on PATH",
-        remediation="pip install marimo",
+        remediation=install_hint("marimo") + ".",
     )
 
 
@@ -479,9 +480,6 @@ def dagster_home(env: dict[str, str], root: Path) -> tuple[str, str] | None:
     )
 
 
-_MARIMO_LEVELS = {"WARNING": "WARN"}
-
-
 def build_plan(loaded: LoadedConfig, notebook: Path, options: DevOptions) -> DevPlan:
     """Check everything and decide commands, ports and environments; starts nothing.
 
@@ -550,9 +548,7 @@ def build_plan(loaded: LoadedConfig, notebook: Path, options: DevOptions) -> Dev
         )
 
     level = options.log_level
-    dagster_args = [*dagster_argv, "--host", host, "--port", str(dagster_port)]
-    if level:
-        dagster_args += ["--log-level", level.lower()]
+    dagster_args = dagster_dev_args(dagster_argv, host, dagster_port, level)
     dagster = ServiceSpec(
         name="dagster",
         label=dagster_label,
@@ -578,22 +574,15 @@ def build_plan(loaded: LoadedConfig, notebook: Path, options: DevOptions) -> Dev
     )
     if options.sandbox or config.security.sandbox_mode:
         marimo_env["DAGLAB_SECURITY__SANDBOX_MODE"] = "true"
-    marimo_args = list(marimo_argv)
-    if level:
-        marimo_args += ["--log-level", _MARIMO_LEVELS.get(level, level)]
-    marimo_args += [
-        "edit",
-        str(notebook),
-        "--watch",
-        "--headless",
-        "--host",
-        host,
-        "--port",
-        str(marimo_port),
-    ]
-    marimo_args += ["--token-password-file", "-"] if token else ["--no-token"]
-    if options.ci:
-        marimo_args.append("--skip-update-check")
+    marimo_args = marimo_edit_args(
+        marimo_argv,
+        notebook,
+        host=host,
+        port=marimo_port,
+        token=token is not None,
+        ci=options.ci,
+        level=level,
+    )
     marimo = ServiceSpec(
         name="marimo",
         label="marimo edit",

@@ -74,20 +74,32 @@ def test_workspace_has_sample_location_loaded(dagster_server: DagsterServer) -> 
     assert [repo["name"] for repo in location["repositories"]] == [REPOSITORY_NAME]
 
 
+JOBS = """
+{
+  repositoriesOrError {
+    __typename
+    ... on RepositoryConnection {
+      nodes { name location { name } jobs { name FIELDS } }
+    }
+  }
+}
+"""
+
+
 def test_jobs_are_listed(dagster_server: DagsterServer) -> None:
-    data = _data(
-        dagster_server,
-        """
-        {
-          repositoriesOrError {
-            __typename
-            ... on RepositoryConnection {
-              nodes { name location { name } jobs { name isAssetJob } }
-            }
-          }
+    from daglab._compat.graphql import document_file
+
+    version = _data(dagster_server, "{ version }")["version"]
+    if document_file("discover", "discover.graphql", version) != "discover.graphql":
+        # Up to Dagster 1.12.13 resolving isAssetJob raises (why discover has a variant).
+        broken = graphql(dagster_server, JOBS.replace("FIELDS", "isAssetJob"))
+        assert "_batch_loader" in str(broken.get("errors")), broken
+        names = _data(dagster_server, JOBS.replace("FIELDS", ""))["repositoriesOrError"]
+        assert {"configurable_job", "quick_asset_job"} <= {
+            job["name"] for job in names["nodes"][0]["jobs"]
         }
-        """,
-    )
+        return
+    data = _data(dagster_server, JOBS.replace("FIELDS", "isAssetJob"))
     repositories = data["repositoriesOrError"]
     assert repositories["__typename"] == "RepositoryConnection"
     (repo,) = repositories["nodes"]

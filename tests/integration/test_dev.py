@@ -492,8 +492,8 @@ def python_without(folder: Path, *missing: str) -> Path:
 @pytest.mark.parametrize(
     ("missing", "message", "remedy"),
     [
-        (("marimo",), "marimo is not installed", "pip install marimo"),
-        (("dagster",), "Dagster is not installed", "pip install dagster dagster-webserver"),
+        (("marimo",), "marimo is not installed", "pip install 'daglab[notebooks]'"),
+        (("dagster",), "Dagster is not installed", "pip install 'daglab[dagster]'"),
     ],
 )
 def test_dagster_or_marimo_missing_is_exit_3_with_the_remedy(

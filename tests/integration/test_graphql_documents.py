@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from graphql import build_client_schema, get_introspection_query, parse, validate
 
-from daglab._client._documents import OPERATIONS
+from daglab._client._documents import OPERATIONS, _read
+from daglab._compat.graphql import variant_files
 from tests.dagster_server import DagsterServer, graphql
 
 pytestmark = pytest.mark.dagster
@@ -17,9 +18,15 @@ def schema(dagster_server: DagsterServer):  # type: ignore[no-untyped-def]
     return build_client_schema(answer["data"])
 
 
-@pytest.mark.parametrize("operation", sorted(OPERATIONS))
-def test_document_matches_the_live_schema(schema, operation: str) -> None:  # type: ignore[no-untyped-def]
-    document = parse(OPERATIONS[operation].text)
+DOCUMENTS = sorted(
+    (name, file) for name, op in OPERATIONS.items() for file in variant_files(name) or [op.file]
+)
+
+
+@pytest.mark.parametrize(("operation", "file"), DOCUMENTS)
+def test_document_matches_the_live_schema(schema, operation: str, file: str) -> None:  # type: ignore[no-untyped-def]
+    """Each document and each of its variants for older Dagster (daglab._compat.graphql)."""
+    document = parse(_read(file))
     errors = validate(schema, document)
     assert errors == [], [e.message for e in errors]
     kind = document.definitions[0].operation.value  # type: ignore[attr-defined]

@@ -193,6 +193,8 @@ class DagsterClient:
         self._transport = transport
         self._transport_lock = threading.Lock()
         self._breaker = breaker_for(str(self.graphql_url))
+        #: The Dagster version the server reported, once known: it picks document variants.
+        self.server_version: str | None = None
 
     @classmethod
     def from_config(
@@ -300,12 +302,43 @@ class DagsterClient:
 
         ``budget`` bounds the seconds spent, retries included (default
         ``dagster.graphql.retry_budget_seconds``).
+
+        Operations with variants for older Dagster (``daglab._compat.graphql``) send the newest
+        until the server's version is known: their documents ask for ``version``, and when it
+        names an older variant, or the server rejected the newest document outright, the
+        variant for that version is sent instead (and from then on, directly).
         """
+        from daglab._compat.graphql import has_variants
+
         op = OPERATIONS[operation]
-        payload = {"query": op.text, "variables": dict(variables or {})}
-        return self._request(
-            operation, self.graphql_url, payload, self._graphql_answer, budget=budget
-        )
+        sent = op.file_for(operation, self.server_version)
+        payload = {
+            "query": op.text_for(operation, self.server_version),
+            "variables": dict(variables or {}),
+        }
+
+        def send() -> Any:
+            return self._request(
+                operation, self.graphql_url, payload, self._graphql_answer, budget=budget
+            )
+
+        if not has_variants(operation) or self.server_version is not None:
+            return send()
+        try:
+            data = send()
+        except ValidationError as refused:
+            try:  # an older server refused a field: ask its version, then decide
+                self.version()
+            except DaglabError:
+                raise refused from None
+            if op.file_for(operation, self.server_version) == sent:
+                raise
+            return self.execute(operation, variables, budget=budget)
+        if isinstance(data, dict) and data.get("version"):
+            self.server_version = str(data["version"])
+        if op.file_for(operation, self.server_version) != sent:
+            return self.execute(operation, variables, budget=budget)
+        return data
 
     def report_observation(
         self,
@@ -477,7 +510,9 @@ class DagsterClient:
     # -- operations ---------------------------------------------------------------------------
 
     def version(self) -> str:
-        return str(self.execute("version")["version"])
+        """The Dagster version the webserver reports (remembered for choosing documents)."""
+        self.server_version = str(self.execute("version")["version"])
+        return self.server_version
 
     def discover(self) -> Discovery:
         data = self.execute("discover")
@@ -661,7 +696,8 @@ class DagsterClient:
         for event in node.get("assetMaterializations") or []:
             asset = "/".join((event.get("assetKey") or {}).get("path") or [])
             for entry in event.get("metadataEntries") or []:
-                text = entry.get("floatRepr") or entry.get("intRepr")
+                keys = ("floatRepr", "floatValue", "intRepr")  # floatValue: Dagster < 1.11.11
+                text = next((entry[k] for k in keys if entry.get(k) is not None), None)
                 if text is None:
                     continue
                 try:

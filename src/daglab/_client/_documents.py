@@ -1,4 +1,8 @@
-"""The GraphQL documents (``graphql/*.graphql``) and what the sandbox needs to know of them."""
+"""The GraphQL documents (``graphql/*.graphql``) and what the sandbox needs to know of them.
+
+Some operations have older variants for older Dagster webservers; which one a server takes is
+decided in :mod:`daglab._compat.graphql`.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,15 @@ class Operation:
     @property
     def text(self) -> str:
         return _read(self.file)
+
+    def file_for(self, operation: str, server_version: str | None) -> str:
+        """The document file a webserver reporting ``server_version`` accepts."""
+        from daglab._compat.graphql import document_file
+
+        return document_file(operation, self.file, server_version)
+
+    def text_for(self, operation: str, server_version: str | None) -> str:
+        return _read(self.file_for(operation, server_version))
 
 
 OPERATIONS: dict[str, Operation] = {

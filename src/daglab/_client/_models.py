@@ -326,6 +326,9 @@ class Discovery:
         schedules: list[Schedule] = []
         sensors: list[Sensor] = []
         workspace = data.get("workspaceOrError") or {}
+        # Webservers before 1.12 cannot resolve isAssetJob: there, asset nodes name their jobs.
+        nodes = data.get("assetNodes") or []
+        asset_jobs = {name for node in nodes for name in node.get("jobNames") or []}
         for entry in workspace.get("locationEntries") or []:
             loaded = entry.get("locationOrLoadError") or {}
             if loaded.get("__typename") != "RepositoryLocation":
@@ -353,7 +356,9 @@ class Discovery:
                         Job(
                             JobRef(job["name"], repo["name"], entry["name"]),
                             job.get("description"),
-                            bool(job.get("isAssetJob")),
+                            bool(job["isAssetJob"])
+                            if "isAssetJob" in job
+                            else job["name"] in asset_jobs,
                             tags_from_graphql(job.get("tags")),
                         )
                     )

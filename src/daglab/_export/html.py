@@ -99,9 +99,11 @@ def export_html(
     ``gs://…``, ``az://…``) the file is uploaded as well and a signed URL made for it. A cell
     that raises fails the export (exit 7) and writes nothing.
     """
+    from daglab._compat import require
     from daglab._manifest import key_for
     from daglab._owned import check_destination, inside, write_owned
 
+    require("marimo", needed_for="exporting a notebook")
     notebook = Path(notebook)
     destination = _preflight(notebook, upload)
     root = project_root(notebook)
@@ -135,8 +137,10 @@ def export_html(
             )
         data = scratch.read_bytes()
     except FileNotFoundError as exc:
+        from daglab._compat.versions import install_hint
+
         raise EnvironmentMissingError(
-            "marimo is not installed", remediation="pip install marimo"
+            "marimo is not installed", remediation=install_hint("marimo") + "."
         ) from exc
     except subprocess.TimeoutExpired as exc:
         raise ValidationError(

@@ -123,6 +123,9 @@ def run_inprocess(
     at a time per process (they change ``sys.path``, ``sys.modules`` and ``os.environ``); a
     call from another thread waits for the running one.
     """
+    from daglab._compat import require
+
+    require("dagster", needed_for="an in-process run")
     if io_managers not in ("temporary", "project"):
         raise ValidationError(
             f"io_managers must be 'temporary' or 'project', not {io_managers!r}",
@@ -264,6 +267,9 @@ def load_repository(project: Project, module: str | None = None) -> tuple[Any, s
     """The ``RepositoryDefinition`` :func:`run_inprocess` would run, and the name its module
     was imported under. ``module`` is as for :func:`run_inprocess`; the project's modules are
     imported afresh, and stay in ``sys.modules`` afterwards."""
+    from daglab._compat import require
+
+    require("dagster", needed_for="loading the project's definitions")
     with _RUN_LOCK:
         source = _source_for(project, module)
         with _on_sys_path(source.paths):
@@ -277,6 +283,9 @@ def load_repositories(project: Project) -> list[tuple[Any, str, str | None]]:
     A location that fails to load is left out; when none loads, the first one's error is
     raised. The project's modules stay in ``sys.modules`` afterwards.
     """
+    from daglab._compat import require
+
+    require("dagster", needed_for="loading the project's definitions")
     loaded: list[tuple[Any, str, str | None]] = []
     errors: list[ValidationError] = []
     with _RUN_LOCK, _project_env(project.root):

@@ -77,6 +77,9 @@ def plan_migration(
     that is not a readable notebook, and ConflictError for existing destinations without
     ``force``.
     """
+    from daglab._compat import require
+
+    require("marimo", needed_for="daglab migrate (marimo's converter)")
     pairs = _pairs(source, to)
     failures: list[tuple[Path, str]] = []
     items: list[Converted] = []
