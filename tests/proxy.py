@@ -17,6 +17,19 @@ import httpx
 HOP_BY_HOP = {"host", "authorization", "content-length", "connection", "transfer-encoding"}
 
 
+def _operation_name(body: bytes | None) -> str:
+    """``DaglabLaunchRun`` for a body whose document starts ``mutation DaglabLaunchRun(...``."""
+    import json
+    import re
+
+    try:
+        query = json.loads(body or b"{}").get("query") or ""
+    except ValueError:
+        return ""
+    found = re.match(r"\s*(?:query|mutation)\s+(\w+)", query)
+    return found.group(1) if found else ""
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
@@ -31,6 +44,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
+        proxy.operations.append(_operation_name(body))
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         answer = proxy.client.request(
             method, proxy.upstream + self.path, content=body, headers=headers
@@ -65,6 +79,9 @@ class Proxy:
         self.upstream = upstream.rstrip("/")
         self.token = token
         self.requests = 0
+        #: The GraphQL operation name of every request that got past the token check, in order
+        #: ("" for one without a document, such as a REST call).
+        self.operations: list[str] = []
         self.client = httpx.Client(timeout=60)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

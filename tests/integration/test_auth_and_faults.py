@@ -123,7 +123,12 @@ def test_webserver_gone_during_wait_says_how_to_resume(
         text=True,
     )
     deadline = time.monotonic() + 60
-    while proxy.requests < 6 and time.monotonic() < deadline:  # launched and polling
+    while (
+        time.monotonic() < deadline
+        and not (  # launched and polling
+            "DaglabLaunchRun" in proxy.operations and proxy.operations[-1:] == ["DaglabRun"]
+        )
+    ):
         time.sleep(0.1)
     proxy.down()
     out, err = child.communicate(timeout=60)
@@ -214,7 +219,8 @@ def test_webserver_back_within_the_retry_window(proxy: Proxy, git_project: Path)
     env = env_for(proxy, DAGLAB_DAGSTER__GRAPHQL__MAX_RETRIES="6")
 
     def blink() -> None:
-        while proxy.requests < 4:
+        # once the run is launched and being polled: the outage hits the wait, not the launch
+        while proxy.operations[-1:] != ["DaglabRun"] or ("DaglabLaunchRun" not in proxy.operations):
             time.sleep(0.05)
         proxy.down()
         time.sleep(1.0)
