@@ -29,10 +29,12 @@ def project(git_project: Path) -> Path:
     (git_project / "daglab.yaml").write_text(
         "notebooks_dir: src/shop/notebooks\nexport: {retention_days: 30}\n"
     )
-    nb = git_project / "src" / "shop" / "notebooks"
-    nb.mkdir()
-    old = nb / f"{EVIL}.html"
-    old.write_text("<html>old</html>")
+    # clean lists marimo's session files by their layout: a notebook named by an attacker
+    # leaves one with the same name
+    sessions = git_project / "src" / "shop" / "notebooks" / "__marimo__" / "session"
+    sessions.mkdir(parents=True)
+    old = sessions / f"{EVIL}.py.json"
+    old.write_text("{}")
     stamp = time.time() - 40 * 86400
     os.utime(old, (stamp, stamp))
     return git_project
@@ -48,7 +50,7 @@ def test_clean_dry_run_escapes_control_characters_in_file_names(project: Path) -
     result = run_daglab("clean", "--dry-run", cwd=project)
     assert result.exit_code == 0, result
     assert_no_control(result.stdout + result.stderr)
-    assert "x\\x1b[31mred\\x1b[0m\\x07\\x0dbell\\x9b2J\\u202egnp.html" in result.stdout
+    assert "x\\x1b[31mred\\x1b[0m\\x07\\x0dbell\\x9b2J\\u202egnp.py.json" in result.stdout
 
 
 def test_clean_dry_run_json_keeps_the_name_exact(project: Path) -> None:
@@ -56,7 +58,7 @@ def test_clean_dry_run_json_keeps_the_name_exact(project: Path) -> None:
     assert result.exit_code == 0, result
     assert_no_control(result.stdout)
     paths = [item["path"] for item in json.loads(result.stdout)["items"]]
-    assert any(path.endswith(f"{EVIL}.html") for path in paths)
+    assert any(path.endswith(f"{EVIL}.py.json") for path in paths)
 
 
 def test_error_messages_escape_control_characters(cli, git_project: Path) -> None:

@@ -15,8 +15,7 @@ def test_metadata() -> None:
     assert {"cloud", "dev"} <= set(meta.get_all("Provides-Extra") or [])
     requirements = " ".join(md.requires("daglab") or [])
     for name in (
-        "dagster",
-        "dagster-graphql",
+        "dagster",  # the dagster extra; dagster-graphql comes with dagster-webserver
         "dagster-webserver",
         "marimo",
         "typer",
