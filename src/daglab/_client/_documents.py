@@ -75,5 +75,10 @@ def operation_named(operation: str) -> Operation:
 
 @functools.cache
 def _read(file: str) -> str:
+    from daglab._compat.graphql import DERIVED, derive
+
+    if file in DERIVED:
+        base, fields = DERIVED[file]
+        return derive(_read(base), fields)
     folder = importlib.resources.files("daglab._client") / "graphql"
     return (folder / file).read_text("utf-8")

@@ -42,6 +42,22 @@ VARIANTS: dict[str, tuple[Variant, ...]] = {
 }
 
 
+#: Variants written as "the newer document without these leaf fields", so they cannot drift from
+#: it: ``{variant file: (document it is made from, fields left out)}``.
+DERIVED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "discover_without_is_asset_job.graphql": ("discover.graphql", ("isAssetJob",)),
+}
+
+
+def derive(text: str, fields: tuple[str, ...]) -> str:
+    """``text`` without the leaf ``fields`` (scalars without arguments or selections)."""
+    import re
+
+    for name in fields:
+        text = re.sub(rf"[ \t]*(?<![\w$]){re.escape(name)}(?![\w(])[ \t]*", " ", text)
+    return text
+
+
 def has_variants(operation: str) -> bool:
     """Whether ``operation`` sends a different document to some Dagster versions."""
     return operation in VARIANTS
