@@ -46,4 +46,10 @@ def test_scaffold_finds_code_in_any_location_with_the_webserver_down(
     path = shop / "src" / "dagster_shop" / "notebooks" / notebook
     text = path.read_text()
     assert f"from {module} import {asset.rsplit('/', 1)[-1]} as target_definition" in text
+    # the in-process cell runs the target from the project's Definitions, not from its module
+    assert '"module": None,' in text
     marimo_check(path)
+    from daglab._inprocess import run_inprocess
+
+    result = run_inprocess(asset, project=path)  # what the cell does, from the notebook's folder
+    assert result.value is not None, result.error

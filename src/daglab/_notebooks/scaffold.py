@@ -437,9 +437,9 @@ def scaffold_notebook(
         if needs_import:
             index = index or locate_definitions(project, module)
             import_module, import_name = index.import_for(target, module)
-        target = replace(
-            target, module=module or (import_module if target.kind != "selection" else None)
-        )
+        # The in-process cell runs the target from the project's Definitions (every location,
+        # its resources and upstream assets); only a --module the user gave replaces them.
+        target = replace(target, module=module)
         config = _initial_config(client, target, request)
         config_valid = None
         if request.validate_config:
