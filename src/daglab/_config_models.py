@@ -161,6 +161,12 @@ class SecuritySettings(_Section):
     )
 
 
+class McpSettings(_Section):
+    #: Operations `daglab mcp` allows besides its read-only tools (launchRun, terminateRun,
+    #: scaffoldNotebook, exportNotebook); fixed when the server starts. Empty: read-only.
+    allow: list[str] = Field(default_factory=list)
+
+
 class DaglabConfig(_Section):
     """Everything ``daglab.yaml`` can hold; every field has a default."""
 
@@ -176,6 +182,7 @@ class DaglabConfig(_Section):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
 
     @field_validator("version", mode="before")
     @classmethod

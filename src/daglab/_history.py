@@ -19,7 +19,7 @@ from typing import Any
 HISTORY = Path(".daglab") / "history.jsonl"
 #: The file is cut back to its newest half when it grows past this many bytes.
 MAX_BYTES = 5 * 2**20
-KINDS = ("inprocess", "export", "sweep", "attach")
+KINDS = ("inprocess", "export", "sweep", "attach", "audit")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from daglab._cli import (
     doctor,
     export,
     init,
+    mcp,
     migrate,
     partitions,
     scaffold,
@@ -91,6 +92,7 @@ stats.register(app)
 export.register(app)
 partitions.register(app)
 wait.register(app)
+mcp.register(app)
 
 
 def _reflow(text: str | None) -> str | None:

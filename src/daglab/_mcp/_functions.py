@@ -1,0 +1,151 @@
+"""The tools' signatures as the agent sees them: each argument typed and described.
+
+The SDK builds each tool's input schema from these signatures, so they are real functions with
+annotations resolvable at run time. They only adapt arguments and call :mod:`._tools`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from pydantic import Field  # noqa: TID253 - loaded only by `daglab mcp`
+
+from daglab._mcp import _tools
+from daglab._mcp._tools import DEFAULT_LIMIT, Services
+
+Job = Annotated[str | None, Field(description="A job's name (give a job or assets).")]
+Assets = Annotated[
+    list[str] | None, Field(description="Asset keys as a/b paths (give a job or assets).")
+]
+RunConfig = Annotated[dict[str, Any] | None, Field(description="The run config, as a mapping.")]
+Location = Annotated[str | None, Field(description="Code location, when a name is ambiguous.")]
+Repository = Annotated[str | None, Field(description="Repository, when a name is ambiguous.")]
+Limit = Annotated[
+    int, Field(description="Most items to return; the rest are counted.", ge=1, le=2000)
+]
+RunId = Annotated[str, Field(description="The run's id.")]
+Tags = Annotated[dict[str, str] | None, Field(description="Tags that must all match.")]
+
+
+def functions(services: Services) -> dict[str, Callable[..., Any]]:
+    """One callable per tool of the registry, bound to the server's services."""
+
+    def discover(
+        kinds: Annotated[
+            list[str] | None,
+            Field(
+                description="What to list: locations, repos, jobs, assets, checks, schedules,"
+                " sensors (default all)."
+            ),
+        ] = None,
+        pattern: Annotated[
+            str | None, Field(description="Glob on names and asset key paths, e.g. 'orders/*'.")
+        ] = None,
+        tags: Tags = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> dict[str, Any]:
+        """List what the Dagster webserver serves."""
+        return _tools.discover(services, kinds, pattern, tags, limit)
+
+    def validate_run_config(
+        job: Job = None,
+        assets: Assets = None,
+        run_config: RunConfig = None,
+        location: Location = None,
+        repository: Repository = None,
+    ) -> dict[str, Any]:
+        """Check a run config with Dagster's own validation; launches nothing."""
+        return _tools.validate_run_config(services, job, assets, run_config, location, repository)
+
+    def default_run_config(
+        job: Annotated[str, Field(description="The job's name.")],
+        location: Location = None,
+        repository: Repository = None,
+    ) -> dict[str, Any]:
+        """The job's run config with every default filled in."""
+        return _tools.default_run_config(services, job, location, repository)
+
+    def get_run(run_id: RunId) -> dict[str, Any]:
+        """One run; a failed run comes with its failing step and cause."""
+        return _tools.get_run(services, run_id)
+
+    def list_runs(
+        statuses: Annotated[
+            list[str] | None, Field(description="Statuses, e.g. STARTED, FAILURE, SUCCESS.")
+        ] = None,
+        tags: Tags = None,
+        limit: Annotated[int, Field(description="Most runs to return.", ge=1, le=2000)] = 20,
+    ) -> dict[str, Any]:
+        """Recent runs, newest first."""
+        return _tools.list_runs(services, statuses, tags, limit)
+
+    async def wait_for_run(
+        run_id: RunId,
+        ctx: Context,
+        timeout: Annotated[
+            float, Field(description="Seconds to wait; the run keeps going after.", gt=0)
+        ] = 600.0,
+    ) -> dict[str, Any]:
+        """Wait for a run to end; never cancels it."""
+
+        async def report(status: str, elapsed: float) -> None:
+            await ctx.report_progress(elapsed, timeout, f"{status} after {elapsed:.1f} s")
+
+        return await _tools.wait_for_run(services, run_id, timeout, report)
+
+    def asset_partitions(
+        asset: Annotated[str, Field(description="The asset key as an a/b path.")],
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> dict[str, Any]:
+        """An asset's partitions definition and keys."""
+        return _tools.asset_partitions(services, asset, limit)
+
+    def config_show() -> dict[str, Any]:
+        """daglab's effective configuration; never a credential."""
+        return _tools.config_show(services)
+
+    def launch_run(
+        job: Job = None,
+        assets: Assets = None,
+        run_config: RunConfig = None,
+        partition: Annotated[
+            str | None, Field(description="One partition key (dim=key,dim=key for multi).")
+        ] = None,
+        tags: Annotated[dict[str, str] | None, Field(description="Extra run tags.")] = None,
+        location: Location = None,
+        repository: Repository = None,
+    ) -> dict[str, Any]:
+        """Validate, then launch one run; nothing is launched when validation fails."""
+        return _tools.launch_run(
+            services,
+            job,
+            assets,
+            run_config,
+            partition,
+            tags,
+            location,
+            repository,
+            slot_wait=services.loaded.config.dagster.graphql.retry_budget_seconds,
+        )
+
+    def terminate_run(run_id: RunId) -> dict[str, Any]:
+        """Ask Dagster to terminate a run."""
+        return _tools.terminate_run(services, run_id)
+
+    return {
+        fn.__name__: fn
+        for fn in (
+            discover,
+            validate_run_config,
+            default_run_config,
+            get_run,
+            list_runs,
+            wait_for_run,
+            asset_partitions,
+            config_show,
+            launch_run,
+            terminate_run,
+        )
+    }

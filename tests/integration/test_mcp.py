@@ -1,0 +1,224 @@
+"""``daglab mcp`` spawned by the official SDK's stdio client, against the real ``dagster dev``
+behind the test auth proxy (a bearer token the server gets only from its variable)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+from tests.conftest import run_daglab
+from tests.dagster_server import DagsterServer, graphql
+from tests.proxy import Proxy
+
+pytestmark = pytest.mark.dagster
+
+TOKEN = "mcp-t0ken-5d81c2e9"
+RUNS = "{ runsOrError { ... on Runs { results { runId status tags { key value } } } } }"
+READ_ONLY = {
+    "discover",
+    "validate_run_config",
+    "default_run_config",
+    "get_run",
+    "list_runs",
+    "wait_for_run",
+    "asset_partitions",
+    "config_show",
+}
+
+
+@pytest.fixture
+def auth_proxy(dagster_server: DagsterServer) -> Iterator[Proxy]:
+    running = Proxy(dagster_server.url, token=TOKEN)
+    yield running
+    running.close()
+
+
+def server_env(proxy: Proxy) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if k.startswith(("PATH", "HOME", "DAGSTER"))},
+        "DAGLAB_DAGSTER__URL": proxy.url,
+        "DAGLAB_DAGSTER__AUTH__TYPE": "bearer",
+        "DAGSTER_GRAPHQL_TOKEN": TOKEN,
+    }
+
+
+def call(proxy: Proxy, project: Path, steps: Any, *allow: str, errlog: Path | None = None) -> Any:
+    """Spawn ``daglab mcp`` (with ``--allow`` each of ``allow``), run ``steps(session)``."""
+    exe = str(Path(sys.executable).parent / "daglab")
+    args = ["mcp", "--project", str(project), *[a for op in allow for a in ("--allow", op)]]
+    params = StdioServerParameters(command=exe, args=args, env=server_env(proxy), cwd=project)
+
+    async def main() -> Any:
+        with (errlog or project / "mcp-stderr.txt").open("w") as err:
+            async with (
+                stdio_client(params, errlog=err) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                return await steps(session)
+
+    return anyio.run(main)
+
+
+def payload(result: Any) -> Any:
+    assert not result.is_error, result.content
+    return result.structured_content
+
+
+def error(result: Any) -> dict[str, Any]:
+    assert result.is_error, result
+    text = result.content[0].text  # "Error executing tool NAME: {...}"
+    return json.loads(text[text.index("{") :])
+
+
+def runs(server: DagsterServer) -> list[dict[str, Any]]:
+    return graphql(server, RUNS)["data"]["runsOrError"]["results"]
+
+
+def test_read_only_by_default_and_discover_matches_the_cli(
+    dagster_server: DagsterServer, auth_proxy: Proxy, git_project: Path
+) -> None:
+    before = len(runs(dagster_server))
+
+    async def steps(session: ClientSession) -> Any:
+        listed = await session.list_tools()
+        found = await session.call_tool("discover", {"kinds": ["jobs", "assets"]})
+        refused = await session.call_tool("launch_run", {"job": "configurable_job"})
+        return listed, found, refused
+
+    listed, found, refused = call(auth_proxy, git_project, steps)
+    tools = {tool.name: tool for tool in listed.tools}
+    assert set(tools) == READ_ONLY
+    assert all(tool.annotations.read_only_hint for tool in tools.values())
+    assert all(tool.output_schema for tool in tools.values())
+    cli = run_daglab(
+        "discover",
+        "--json",
+        "--filter",
+        "jobs",
+        "--filter",
+        "assets",
+        cwd=git_project,
+        env=server_env(auth_proxy),
+    )
+    assert cli.exit_code == 0, cli
+    shown = payload(found)
+    assert shown["truncated"] == {}
+    assert {k: v for k, v in shown.items() if k != "truncated"} == json.loads(cli.stdout)
+    problem = error(refused)
+    assert problem["exit_code"] == 6 and "--allow launchRun" in problem["remediation"]
+    assert "DaglabLaunchRun" not in auth_proxy.operations
+    assert len(runs(dagster_server)) == before
+
+
+def test_bad_config_is_named_and_launches_nothing(
+    dagster_server: DagsterServer, auth_proxy: Proxy, git_project: Path
+) -> None:
+    before = len(runs(dagster_server))
+    bad = {"ops": {"multiply": {"config": {"multiplier": "three"}}}}
+
+    async def steps(session: ClientSession) -> Any:
+        checked = await session.call_tool(
+            "validate_run_config", {"job": "configurable_job", "run_config": bad}
+        )
+        launched = await session.call_tool(
+            "launch_run", {"job": "configurable_job", "run_config": bad}
+        )
+        return checked, launched
+
+    checked, launched = call(auth_proxy, git_project, steps, "launchRun")
+    verdict = payload(checked)
+    assert verdict["valid"] is False
+    assert any("multiplier" in p["message"] for p in verdict["problems"])
+    assert error(launched)["exit_code"] == 7
+    assert len(runs(dagster_server)) == before
+
+
+def test_launch_wait_and_a_failing_run(
+    dagster_server: DagsterServer, auth_proxy: Proxy, git_project: Path
+) -> None:
+    progress: list[str] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append(message or "")
+
+    async def steps(session: ClientSession) -> Any:
+        config = {"ops": {"multiply": {"config": {"multiplier": 2}}}}
+        launched = payload(
+            await session.call_tool("launch_run", {"job": "configurable_job", "run_config": config})
+        )
+        waited = payload(
+            await session.call_tool(
+                "wait_for_run",
+                {"run_id": launched["run_id"], "timeout": 300},
+                progress_callback=on_progress,
+            )
+        )
+        ended = time.time()
+        failing = payload(await session.call_tool("launch_run", {"job": "failing_job"}))
+        failed = payload(
+            await session.call_tool("wait_for_run", {"run_id": failing["run_id"], "timeout": 300})
+        )
+        slow = payload(
+            await session.call_tool(
+                "launch_run",
+                {
+                    "job": "slow_job",
+                    "run_config": {"ops": {"sleep_op": {"config": {"seconds": 20}}}},
+                },
+            )
+        )
+        short = payload(
+            await session.call_tool("wait_for_run", {"run_id": slow["run_id"], "timeout": 1})
+        )
+        terminated = await session.call_tool("terminate_run", {"run_id": slow["run_id"]})
+        return launched, waited, ended, failed, short, terminated
+
+    launched, waited, ended, failed, short, terminated = call(
+        auth_proxy, git_project, steps, "launchRun"
+    )
+    assert launched["tags"]["daglab/launched-by"] == "mcp"
+    assert waited["status"] == "SUCCESS" and waited["timed_out"] is False
+    assert progress and progress[-1].startswith("SUCCESS")
+    assert ended - waited["ended"] <= 0.5 + 2.0  # poll lag + one tool round trip, loaded machine
+    assert failed["status"] == "FAILURE"
+    assert any("sample failure" in (f["cause"] or f["message"]) for f in failed["failures"])
+    assert short["timed_out"] is True and short["status"] != "SUCCESS"
+    assert error(terminated)["exit_code"] == 6  # only launchRun is allowed
+    still = [r for r in runs(dagster_server) if r["runId"] == short["run_id"]]
+    assert still and still[0]["status"] not in ("CANCELED", "CANCELING")
+    graphql(
+        dagster_server,
+        "mutation { terminateRun(runId: " + json.dumps(short["run_id"]) + ") { __typename } }",
+    )
+
+
+def test_no_token_anywhere(
+    dagster_server: DagsterServer, auth_proxy: Proxy, git_project: Path, tmp_path: Path
+) -> None:
+    errlog = tmp_path / "stderr.txt"
+
+    async def steps(session: ClientSession) -> Any:
+        shown = await session.call_tool("config_show", {})
+        run = await session.call_tool("get_run", {"run_id": "0" * 8 + "-no-such-run"})
+        return shown, run
+
+    shown, missing = call(auth_proxy, git_project, steps, errlog=errlog)
+    config = payload(shown)
+    assert config["token_variable"] == "DAGSTER_GRAPHQL_TOKEN"
+    assert missing.is_error
+    texts = [json.dumps(config), missing.content[0].text, errlog.read_text()]
+    daglab_dir = git_project / ".daglab"
+    if daglab_dir.is_dir():
+        texts += [p.read_text(errors="replace") for p in daglab_dir.rglob("*") if p.is_file()]
+    assert not [text for text in texts if TOKEN in text]
