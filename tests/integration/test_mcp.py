@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -33,6 +34,8 @@ READ_ONLY = {
     "wait_for_run",
     "asset_partitions",
     "config_show",
+    "stats",
+    "doctor",
 }
 
 
@@ -222,3 +225,136 @@ def test_no_token_anywhere(
     if daglab_dir.is_dir():
         texts += [p.read_text(errors="replace") for p in daglab_dir.rglob("*") if p.is_file()]
     assert not [text for text in texts if TOKEN in text]
+
+
+def test_paths_stay_inside_the_project(
+    dagster_server: DagsterServer, auth_proxy: Proxy, git_project: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(dagster_server.project_dir, git_project, dirs_exist_ok=True)
+    (git_project / ".daglab").mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    notebooks = git_project / "notebooks"
+    notebooks.mkdir()
+    (notebooks / "out").symlink_to(outside)
+    escapes = ["../../escaped.py", str(outside / "abs.py"), "out/linked.py"]
+
+    async def steps(session: ClientSession) -> Any:
+        refused = [
+            await session.call_tool(
+                "scaffold_notebook", {"job": "configurable_job", "filename": name}
+            )
+            for name in escapes
+        ]
+        made = await session.call_tool(
+            "scaffold_notebook", {"job": "configurable_job", "filename": "configurable.py"}
+        )
+        made_path = payload(made)["path"]
+        relative = str(Path(made_path).relative_to(git_project.resolve()))
+        export_refused = [
+            await session.call_tool("export_notebook", {"notebook": relative, "output": name})
+            for name in ("../escaped.html", str(outside / "abs.html"), "notebooks/out/x.html")
+        ]
+        source_refused = await session.call_tool("export_notebook", {"notebook": "../x.py"})
+        exported = await session.call_tool("export_notebook", {"notebook": relative})
+        return refused, made_path, export_refused, source_refused, exported
+
+    refused, made_path, export_refused, source_refused, exported = call(
+        auth_proxy, git_project, steps, "scaffoldNotebook", "exportNotebook"
+    )
+    for result in [*refused, *export_refused, source_refused]:
+        assert error(result)["exit_code"] == 7
+    assert list(outside.iterdir()) == []
+    assert not (tmp_path / "escaped.py").exists() and not (tmp_path / "escaped.html").exists()
+    assert Path(made_path).is_file()
+    html = Path(payload(exported)["export"]["path"])
+    assert html.is_file() and html.resolve().is_relative_to(git_project.resolve())
+    history = (git_project / ".daglab" / "history.jsonl").read_text()
+    audits = [json.loads(line) for line in history.splitlines() if '"audit"' in line]
+    assert {(a["tool"], a["outcome"]) for a in audits} >= {
+        ("scaffold_notebook", "ok"),
+        ("export_notebook", "ok"),
+        ("scaffold_notebook", "error: ValidationError"),
+    }
+    assert all(a["origin"] == "mcp" for a in audits)
+
+
+def test_a_refusal_is_recorded(
+    dagster_server: DagsterServer, auth_proxy: Proxy, git_project: Path
+) -> None:
+    (git_project / ".daglab").mkdir()
+
+    async def steps(session: ClientSession) -> Any:
+        return await session.call_tool("terminate_run", {"run_id": "abc-123"})
+
+    assert error(call(auth_proxy, git_project, steps))["exit_code"] == 6
+    history = (git_project / ".daglab" / "history.jsonl").read_text()
+    event = json.loads(history.splitlines()[-1])
+    assert event["kind"] == "audit" and event["outcome"] == "refused"
+    assert event["operation"] == "terminateRun" and event["run_id"] == "abc-123"
+
+
+def test_http_listens_on_loopback_and_refuses_a_forged_host(
+    dagster_server: DagsterServer, auth_proxy: Proxy, git_project: Path, tmp_path: Path
+) -> None:
+    import socket
+    import subprocess
+
+    import httpx
+    import psutil
+    from mcp.client.streamable_http import streamable_http_client
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    exe = str(Path(sys.executable).parent / "daglab")
+    stderr = (tmp_path / "http-stderr.txt").open("w")
+    server = subprocess.Popen(
+        [exe, "mcp", "--transport", "http", "--port", str(port), "--project", str(git_project)],
+        env={**os.environ, **server_env(auth_proxy)},
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/mcp"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        listening = [
+            c.laddr
+            for c in psutil.Process(server.pid).net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN
+        ]
+        assert listening and all(addr.ip == "127.0.0.1" for addr in listening), listening
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        forged = httpx.post(
+            url,
+            json=body,
+            headers={"Host": f"evil.example:{port}", "Accept": "application/json"},
+            timeout=10,
+        )
+        assert forged.status_code == 421
+
+        async def main() -> Any:
+            async with (
+                streamable_http_client(url) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                return await session.list_tools()
+
+        listed = anyio.run(main)
+        assert {tool.name for tool in listed.tools} == READ_ONLY
+        assert server.stdout is not None
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+        stderr.close()
+    with server.stdout:
+        assert server.stdout.read() == b""  # over http, stdout carries nothing at all
+    assert TOKEN not in (tmp_path / "http-stderr.txt").read_text()

@@ -106,6 +106,22 @@ def functions(services: Services) -> dict[str, Callable[..., Any]]:
         """daglab's effective configuration; never a credential."""
         return _tools.config_show(services)
 
+    def stats(
+        since: Annotated[
+            str | None, Field(description="How far back: 7d, 24h, 2026-11-01 (default all).")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Runs daglab launched (by origin: cli, notebook, mcp) and the local history."""
+        return _tools.stats(services, since)
+
+    def doctor(
+        timeout: Annotated[
+            float, Field(description="Seconds for each webserver check.", gt=0, le=60)
+        ] = 3.0,
+    ) -> dict[str, Any]:
+        """Diagnose the environment: each check with its status and remedy."""
+        return _tools.doctor(services, timeout)
+
     def launch_run(
         job: Job = None,
         assets: Assets = None,
@@ -134,6 +150,39 @@ def functions(services: Services) -> dict[str, Callable[..., Any]]:
         """Ask Dagster to terminate a run."""
         return _tools.terminate_run(services, run_id)
 
+    def scaffold_notebook(
+        job: Annotated[str | None, Field(description="Pair with this job.")] = None,
+        asset: Annotated[str | None, Field(description="Pair with this asset (a/b).")] = None,
+        filename: Annotated[
+            str | None, Field(description="File name inside the notebooks folder.")
+        ] = None,
+        template: Annotated[
+            str | None, Field(description="default, minimal or ml (default: daglab.yaml).")
+        ] = None,
+        location: Location = None,
+        force: Annotated[bool, Field(description="Replace a notebook daglab made before.")] = False,
+    ) -> dict[str, Any]:
+        """Write a marimo notebook paired with a job or an asset, inside the project."""
+        return _tools.scaffold_notebook(services, job, asset, filename, template, location, force)
+
+    def export_notebook(
+        notebook: Annotated[str, Field(description="The notebook, relative to the project.")],
+        output: Annotated[
+            str | None, Field(description="HTML path relative to the project (default beside).")
+        ] = None,
+        attach: Annotated[
+            str | None, Field(description="asset://KEY[:PARTITION] to attach the export to.")
+        ] = None,
+        job: Annotated[
+            str | None, Field(description="Attach to every asset this job materializes.")
+        ] = None,
+        force: Annotated[
+            bool, Field(description="Replace an HTML file daglab did not make.")
+        ] = False,
+    ) -> dict[str, Any]:
+        """Export a notebook to HTML inside the project; optionally attach it in Dagster."""
+        return _tools.export_notebook(services, notebook, output, attach, job, force)
+
     return {
         fn.__name__: fn
         for fn in (
@@ -145,7 +194,11 @@ def functions(services: Services) -> dict[str, Callable[..., Any]]:
             wait_for_run,
             asset_partitions,
             config_show,
+            stats,
+            doctor,
             launch_run,
             terminate_run,
+            scaffold_notebook,
+            export_notebook,
         )
     }

@@ -69,6 +69,16 @@ TOOLS: tuple[ToolSpec, ...] = (
         " variable, never its value.",
     ),
     ToolSpec(
+        "stats",
+        "Runs daglab launched in Dagster (success rate, durations, launches by origin: cli,"
+        " notebook, mcp) and the project's local history of in-process runs and exports.",
+    ),
+    ToolSpec(
+        "doctor",
+        "Diagnose the environment (Python, packages, Dagster and marimo, the project, the"
+        " webserver and its code locations): each check with its status and remedy.",
+    ),
+    ToolSpec(
         "launch_run",
         "Validate, then launch a job or an asset selection (optionally one partition) and"
         " optionally wait for it. The run is tagged daglab/launched-by=mcp.",
@@ -80,6 +90,18 @@ TOOLS: tuple[ToolSpec, ...] = (
         operation="terminateRun",
         idempotent=True,
         destructive=True,
+    ),
+    ToolSpec(
+        "scaffold_notebook",
+        "Write a marimo notebook paired with a job or an asset into the project's notebooks"
+        " folder (never outside the project; an existing file only with force).",
+        operation="scaffoldNotebook",
+    ),
+    ToolSpec(
+        "export_notebook",
+        "Export a notebook to HTML inside the project, and attach it to an asset (or every asset"
+        " of a job) in Dagster when asked.",
+        operation="exportNotebook",
     ),
 )
 

@@ -92,8 +92,15 @@ def _config_hash(arguments: dict[str, Any]) -> str | None:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+#: Changes made here rather than in Dagster; the client records the Dagster ones itself.
+LOCAL_OPERATIONS = ("scaffoldNotebook", "exportNotebook")
+
+
 def _audit(spec: ToolSpec, arguments: dict[str, Any], outcome: str, result: Any) -> None:
-    """Every change asked for over MCP, and every refusal, goes to the project's history."""
+    """A refusal by this server, or a local change asked for over MCP, goes to the history.
+
+    Changes in Dagster (launch, terminate, attach) are recorded by the client that sends them.
+    """
     from daglab._history import record
 
     run_id = result.get("run_id") if isinstance(result, dict) else None
@@ -124,12 +131,12 @@ def _guarded(spec: ToolSpec, allowed: frozenset[str], fn: Callable[..., Any]) ->
             raise ToolError(_error_text(_refusal(spec), spec))
 
     def after(arguments: dict[str, Any], result: Any) -> Any:
-        if spec.operation is not None:
+        if spec.operation in LOCAL_OPERATIONS:
             _audit(spec, arguments, "ok", result)
         return json.loads(redact(json.dumps(result, default=str)))
 
     def failed(arguments: dict[str, Any], exc: Exception) -> ToolError:
-        if spec.operation is not None:
+        if spec.operation in LOCAL_OPERATIONS:
             _audit(spec, arguments, f"error: {type(exc).__name__}", None)
         if isinstance(exc, DaglabError):
             log.info("tool %s: %s", spec.name, exc.message)

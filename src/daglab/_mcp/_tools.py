@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from daglab._errors import UsageError, ValidationError
@@ -39,10 +40,13 @@ class Services:
         if self._client is None:
             from daglab._client import DagsterClient
 
+            allowed = set(self.allowed)
+            if "exportNotebook" in allowed:  # an allowed export may attach its observation
+                allowed.add("reportAssetObservation")
             self._client = DagsterClient(
                 self.loaded.config.dagster,
                 sandbox=True,
-                allowed_operations=sorted(self.allowed),
+                allowed_operations=sorted(allowed),
                 launched_by=ORIGIN,
             )
         return self._client
@@ -241,6 +245,25 @@ def config_show(services: Services) -> dict[str, Any]:
     }
 
 
+def stats(services: Services, since: str | None) -> dict[str, Any]:
+    from daglab._stats import collect, parse_since
+
+    parsed = parse_since(since) if since else None
+    return collect(services.loaded, since=parsed, client=services.client).to_dict()
+
+
+def doctor(services: Services, timeout: float) -> dict[str, Any]:
+    from daglab._doctor import DoctorOptions, run_doctor
+
+    if not 0 < timeout <= 60:
+        raise UsageError(
+            f"timeout {timeout:g} is outside (0, 60] seconds",
+            remediation="Give the webserver checks a few seconds, for example 3.",
+        )
+    report = run_doctor(DoctorOptions(start=services.loaded.project.root, timeout=timeout))
+    return report.to_dict()
+
+
 # -- changes ----------------------------------------------------------------------------------
 
 
@@ -293,7 +316,73 @@ def terminate_run(services: Services, run_id: str) -> dict[str, Any]:
     return {**run.to_dict(), "terminate_accepted": accepted}
 
 
+def scaffold_notebook(
+    services: Services,
+    job: str | None,
+    asset: str | None,
+    filename: str | None,
+    template: str | None,
+    location: str | None,
+    force: bool,
+) -> dict[str, Any]:
+    """A notebook paired with a job or asset, written inside the project only."""
+    from daglab._notebooks.scaffold import ScaffoldRequest
+    from daglab._notebooks.scaffold import scaffold_notebook as scaffold
+
+    root = services.loaded.project.root
+    if filename is not None:
+        inside(root, services.loaded.notebooks_dir / filename, "filename")
+    request = ScaffoldRequest(
+        job=job, asset=asset, location=location, filename=filename, template=template, force=force
+    )
+    done = scaffold(services.loaded, request)
+    inside(root, done.path, "the notebook")  # a symlinked notebooks folder leading out
+    return done.to_dict()
+
+
+def export_notebook(
+    services: Services,
+    notebook: str,
+    output: str | None,
+    attach: str | None,
+    job: str | None,
+    force: bool,
+) -> dict[str, Any]:
+    """Export to HTML inside the project; attach to an asset or a job's assets when asked."""
+    from daglab._export import export_notebook as export
+
+    root = services.loaded.project.root
+    source = inside(root, root / notebook, "notebook")
+    target = inside(root, root / output, "output") if output is not None else None
+    attaching = attach is not None or job is not None
+    report = export(
+        source,
+        output=target,
+        attach=attach,
+        job=job,
+        client=services.client if attaching else None,
+        force=force,
+    )
+    return report.to_dict()
+
+
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def inside(root: Path, path: Path, what: str) -> Path:
+    """``path`` if it stays inside ``root`` once resolved (``..``, absolute paths and symlinks
+    leading out are refused with exit 7 before anything is written)."""
+    base = root.resolve()
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise ValidationError(f"{what} {path}: {exc}") from exc
+    if not resolved.is_relative_to(base):
+        raise ValidationError(
+            f"{what} {str(path)[:200]!r} leads outside the project {base}",
+            remediation="Give a path relative to the project that stays inside it.",
+        )
+    return resolved
 
 
 def _run_id(value: str) -> str:
