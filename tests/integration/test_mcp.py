@@ -55,11 +55,20 @@ def server_env(proxy: Proxy) -> dict[str, str]:
     }
 
 
-def call(proxy: Proxy, project: Path, steps: Any, *allow: str, errlog: Path | None = None) -> Any:
+def call(
+    proxy: Proxy,
+    project: Path,
+    steps: Any,
+    *allow: str,
+    errlog: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Any:
     """Spawn ``daglab mcp`` (with ``--allow`` each of ``allow``), run ``steps(session)``."""
     exe = str(Path(sys.executable).parent / "daglab")
     args = ["mcp", "--project", str(project), *[a for op in allow for a in ("--allow", op)]]
-    params = StdioServerParameters(command=exe, args=args, env=server_env(proxy), cwd=project)
+    params = StdioServerParameters(
+        command=exe, args=args, env={**server_env(proxy), **(env or {})}, cwd=project
+    )
 
     async def main() -> Any:
         with (errlog or project / "mcp-stderr.txt").open("w") as err:
@@ -358,3 +367,80 @@ def test_http_listens_on_loopback_and_refuses_a_forged_host(
     with server.stdout:
         assert server.stdout.read() == b""  # over http, stdout carries nothing at all
     assert TOKEN not in (tmp_path / "http-stderr.txt").read_text()
+
+
+def test_an_outage_during_a_wait_is_exit_5_in_bounded_time_then_calls_work_again(
+    dagster_server: DagsterServer, auth_proxy: Proxy, git_project: Path
+) -> None:
+    budget = 4.0
+    auth_proxy_env = {"DAGLAB_DAGSTER__GRAPHQL__RETRY_BUDGET_SECONDS": str(budget)}
+
+    async def steps(session: ClientSession) -> Any:
+        config = {"ops": {"sleep_op": {"config": {"seconds": 30}}}}
+        slow = payload(
+            await session.call_tool("launch_run", {"job": "slow_job", "run_config": config})
+        )
+
+        async def outage() -> None:
+            await anyio.sleep(2)
+            await anyio.to_thread.run_sync(auth_proxy.down)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(outage)
+            started = time.monotonic()
+            lost = await session.call_tool(
+                "wait_for_run", {"run_id": slow["run_id"], "timeout": 120}
+            )
+            took = time.monotonic() - started
+        auth_proxy.up()
+        again = await session.call_tool("get_run", {"run_id": slow["run_id"]})
+        return slow, lost, took, again
+
+    slow, lost, took, again = call(auth_proxy, git_project, steps, "launchRun", env=auth_proxy_env)
+    try:
+        assert error(lost)["exit_code"] == 5
+        assert took < 2 + budget + 15, took
+        assert payload(again)["run_id"] == slow["run_id"]
+    finally:
+        graphql(
+            dagster_server,
+            "mutation { terminateRun(runId: " + json.dumps(slow["run_id"]) + ") { __typename } }",
+        )
+
+
+def test_credentials_appear_nowhere_on_401_and_500(
+    dagster_server: DagsterServer, auth_proxy: Proxy, git_project: Path, tmp_path: Path
+) -> None:
+    (git_project / ".daglab").mkdir()
+    password = "pw-9c1e77ab"
+    host = auth_proxy.url.removeprefix("http://")
+    wrong = {
+        "DAGLAB_DAGSTER__URL": f"http://someone:{password}@{host}",
+        "DAGSTER_GRAPHQL_TOKEN": TOKEN + "-wrong",
+    }
+    errlog = tmp_path / "stderr.txt"
+
+    async def steps(session: ClientSession) -> Any:
+        refused = await session.call_tool("discover", {})
+        broken = await session.call_tool(
+            "validate_run_config", {"job": "configurable_job", "run_config": {"ops": 5}}
+        )
+        shown = await session.call_tool("config_show", {})
+        return refused, broken, shown
+
+    refused, broken, shown = call(auth_proxy, git_project, steps, env=wrong, errlog=errlog)
+    assert error(refused)["exit_code"] == 6
+    assert broken.is_error
+    texts = [
+        refused.content[0].text,
+        broken.content[0].text,
+        json.dumps(payload(shown)),
+        errlog.read_text(),
+        *[
+            p.read_text(errors="replace")
+            for p in (git_project / ".daglab").rglob("*")
+            if p.is_file()
+        ],
+    ]
+    for secret in (password, TOKEN):
+        assert not [text for text in texts if secret in text], secret
