@@ -17,9 +17,11 @@ marker fails the build.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 MARKER = re.compile(r"^<!-- daglab:([a-z-]+) -->$", re.MULTILINE)
@@ -334,28 +336,37 @@ def _epilog(epilog: str) -> list[str]:
 
 def _field_comments(model: type) -> dict[str, str]:
     """The ``#:`` comments written just above each field of ``model``."""
-    try:
-        source = inspect.getsource(model)
-    except (OSError, TypeError):
+    return _module_field_comments(model.__module__).get(model.__qualname__, {})
+
+
+@functools.cache
+def _module_field_comments(module_name: str) -> dict[str, dict[str, str]]:
+    """``{class: {field: comment}}`` for every class of the module, from one parse of its file."""
+    import sys
+
+    path = getattr(sys.modules[module_name], "__file__", None)
+    if not path:
         return {}
-    import textwrap
-
-    source = textwrap.dedent(source)
+    source = Path(path).read_text(encoding="utf-8")
     lines = source.splitlines()
-    body = ast.parse(source).body[0]
-    comments: dict[str, str] = {}
-    for node in getattr(body, "body", []):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            above: list[str] = []
-            row = node.lineno - 2
-            while row >= 0 and lines[row].strip().startswith("#:"):
-                above.insert(0, lines[row].strip()[2:].strip())
-                row -= 1
-            if above:
-                comments[node.target.id] = " ".join(above)
-    return comments
+    found: dict[str, dict[str, str]] = {}
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        comments = found.setdefault(node.name, {})
+        for item in node.body:
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                above: list[str] = []
+                row = item.lineno - 2
+                while row >= 0 and lines[row].strip().startswith("#:"):
+                    above.insert(0, lines[row].strip()[2:].strip())
+                    row -= 1
+                if above:
+                    comments[item.target.id] = " ".join(above)
+    return found
 
 
+@functools.cache
 def config_fields() -> list[dict[str, Any]]:
     """Every leaf key of :class:`DaglabConfig` with its type, default, bounds and env var."""
     from pydantic import BaseModel
@@ -534,21 +545,19 @@ def exit_codes_markdown() -> str:
                 rest = rest[1:-1].replace(",", " ", 1)
             meaning[match.group(1)] = rest.split(None, 1)[1] if " " in rest else ""
     classes = error_classes()
-    out = ["| code | name | meaning | raised as | what the error suggests by default |"]
-    out.append("|---|---|---|---|---|")
+    out = ["| code | name | meaning |", "|---|---|---|"]
     for code in module.ExitCode:
         errors = [cls for cls in classes if cls.exit_code == code]
-        if code == module.ExitCode.OK:
-            what = "success"
-        elif code == module.ExitCode.USAGE and not errors:
-            what = "invalid command-line usage"
-        else:
-            what = next((meaning[c.__name__] for c in errors if c.__name__ in meaning), "")
-        raised = ", ".join(_code(c.__name__) for c in errors)
-        remedy = errors[0].default_remediation if errors else ""
+        what = "success" if code == module.ExitCode.OK else ""
+        what = what or next((meaning[c.__name__] for c in errors if c.__name__ in meaning), "")
+        out.append(f"| {int(code)} | {_code(code.name)} | {_escape(what, table=True)} |")
+    out += ["", "## Errors", "", "| error | exit code | meaning | what it suggests by default |"]
+    out.append("|---|---|---|---|")
+    for cls in classes:
         out.append(
-            f"| {int(code)} | {_code(code.name)} | {_escape(what, table=True)} | {raised} | "
-            f"{_escape(remedy, table=True)} |"
+            f"| {_code(cls.__name__)} | {int(cls.exit_code)} | "
+            f"{_escape(meaning.get(cls.__name__, ''), table=True)} | "
+            f"{_text(cls.default_remediation, table=True)} |"
         )
     out += ["", "The tree, as `daglab._errors` draws it:", "", "```text"]
     out += [inspect.cleandoc("\n".join(tree))]
