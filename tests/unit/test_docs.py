@@ -112,6 +112,18 @@ def test_every_config_key_default_and_variable_is_on_the_configuration_page(site
         at = text.index(layer, at)  # each after the one before
 
 
+def test_the_file_of_every_default_is_a_valid_daglab_yaml(site: Path) -> None:
+    import yaml
+
+    from daglab._config_models import DaglabConfig
+
+    raw = (site / "reference" / "configuration" / "index.html").read_text(encoding="utf-8")
+    section = raw[raw.index('id="every-default-as-a-file"') :]
+    block = section[section.index("<pre") : section.index("</pre>")]
+    text = html.unescape(re.sub(r"<[^>]+>", "", block))
+    assert DaglabConfig.model_validate(yaml.safe_load(text)) == DaglabConfig()
+
+
 def test_every_exit_code_and_error_is_on_the_exit_codes_page(site: Path) -> None:
     import daglab._errors as errors
 
