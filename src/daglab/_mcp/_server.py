@@ -219,18 +219,26 @@ def build_server(services: Services) -> Any:
 
 
 def quiet_sdk_logging() -> None:
-    """The SDK logs at WARNING, through daglab's redacting formatter, to the log file only."""
-    from daglab._logging import LOGGER_NAME
+    """The SDK logs at WARNING, through daglab's redacting formatter, to the log file only;
+    daglab's own console lines (stderr) carry no traceback: those go to the log file."""
+    from daglab._logging import LOGGER_NAME, RedactingFormatter
+
+    class NoTraceback(RedactingFormatter):
+        def formatException(self, ei: Any) -> str:
+            return ""
+
+        def formatStack(self, stack_info: str) -> str:
+            return ""
 
     ours = logging.getLogger(LOGGER_NAME)
+    files = [h for h in ours.handlers if hasattr(h, "baseFilename")]
+    for handler in ours.handlers:
+        if handler not in files:
+            handler.setFormatter(NoTraceback("daglab: %(levelname)s: %(message)s"))
     for name in ("mcp", "mcp_types", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.WARNING)
-        logger.handlers = [
-            h
-            for h in ours.handlers
-            if not isinstance(h, logging.StreamHandler) or hasattr(h, "baseFilename")
-        ]
+        logger.handlers = list(files)
         logger.propagate = False
 
 
