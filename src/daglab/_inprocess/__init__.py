@@ -281,7 +281,7 @@ def load_repository(project: Project, module: str | None = None) -> tuple[Any, s
     from daglab._compat import require
 
     require("dagster", needed_for="loading the project's definitions")
-    with _RUN_LOCK:
+    with _RUN_LOCK, dagster_quiet():
         source = _source_for(project, module)
         with _on_sys_path(source.paths):
             loaded = _import(source, project)
