@@ -103,6 +103,12 @@ def test_a_partitioned_asset_needs_a_partition_before_anything_runs(
         shop_live, "--attach", "asset://shop/daily_sales:2024-01-05", "--partition", "2024-01-06"
     )
     assert twice.exit_code == 2, twice
+    alone = export(shop_live, "--partition", "2024-01-05")
+    assert alone.exit_code == 2 and "--attach asset://KEY or --job NAME" in alone.stderr, alone
+    whole = export(shop_live, "--attach", "asset://shop/customers", "--all-partitions")
+    assert whole.exit_code == 7 and "is not partitioned" in whole.stderr, whole
+    empty = export(shop_live, "--attach", "asset://shop/customer_report")
+    assert empty.exit_code == 7 and "is partitioned: an export attaches" in empty.stderr, empty
     assert exported(shop_live) == []  # checked before the notebook ran
     assert len(observations(shop_server, "shop/daily_sales")) == before
 
