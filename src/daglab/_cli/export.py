@@ -27,8 +27,7 @@ EXAMPLES = """[bold]Examples[/]
 
   daglab export nb.py --job daily_sales_job --partition 2024-01-05
 
-  daglab export nb.py --attach asset://shop/regional_daily_sales \\
-      --partition date=2024-01-05,region=eu
+  daglab export nb.py --attach asset://shop/by_region --partition date=2024-01-05,region=eu
 
   daglab export nb.py --attach asset://shop/weekly_sales --all-partitions
 
