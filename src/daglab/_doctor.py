@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import os
-import socket
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -16,10 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from daglab._errors import DaglabError, ExitCode
+from daglab._host import find_executable, port_open
+from daglab._logging import get_logger
 
 if TYPE_CHECKING:
     from daglab._url import SafeUrl
-from daglab._logging import get_logger
 
 Status = Literal["ok", "warn", "fail", "skip", "fixed"]
 MIN_PYTHON = (3, 10)
@@ -206,7 +206,6 @@ def check_tool(package: str, command: str) -> Check:
     """
     from daglab._compat import TESTED, outside_tested_range
     from daglab._compat.versions import install_hint
-    from daglab._sidecar import find_executable
 
     version = _installed(package)
     tested = TESTED[package].describe() if package in TESTED else None
@@ -383,14 +382,6 @@ def _write_default_config(project: Any, loaded: Any) -> Check:
         InitOptions(path=project.root, dagster_port=cfg.dagster.port, marimo_port=cfg.marimo.port),
     )
     return Check("config_file", "fixed", f"wrote {project.relative(written.path)}")
-
-
-def port_open(host: str, port: int, timeout: float) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def check_servers(loaded: Any, *, timeout: float, environ: dict[str, str]) -> list[Check]:

@@ -123,3 +123,42 @@ def test_table_output(cli, git_project: Path, free_ports: None) -> None:
     assert "daglab doctor" in result.stdout
     assert "No critical problems" in result.stdout
     assert "[tool.dg]" in result.stdout  # brackets are shown, not taken as markup
+
+
+def _daglab_imports(path: Path) -> set[str]:
+    """Every ``daglab.*`` module ``path`` imports, at module level or inside a function."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("daglab.")}
+
+
+def test_doctor_and_the_dev_sidecar_do_not_import_each_other() -> None:
+    import daglab
+
+    src = Path(daglab.__file__).parent
+    doctor = _daglab_imports(src / "_doctor.py")
+    assert not [name for name in doctor if name.startswith("daglab._sidecar")], doctor
+    sidecar_files = sorted((src / "_sidecar").glob("*.py"))
+    assert len(sidecar_files) >= 5
+    for path in sidecar_files:
+        imported = _daglab_imports(path)
+        assert not [name for name in imported if name.startswith("daglab._doctor")], path
+
+
+def test_importing_doctor_loads_no_dev_sidecar() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, daglab._doctor; "
+        "print(sorted(m for m in sys.modules if m.startswith('daglab._sidecar')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
