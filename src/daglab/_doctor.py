@@ -457,7 +457,10 @@ def _probe_webserver(loaded: Any, *, timeout: float, environ: dict[str, str]) ->
                 data={"url": str(dagster.base_url), "reachable": True, **versions},
             )
         )
-        checks.append(_probe_graphql(http, dagster.graphql_url, log))
+        graphql = _probe_graphql(http, dagster.graphql_url, log)
+        checks.append(graphql)
+    if graphql.status == "ok":
+        checks += check_code_locations(loaded)
     return checks
 
 
@@ -510,6 +513,80 @@ def _probe_graphql(http: Any, url: SafeUrl, log: Any) -> Check:
         f"GraphQL answers (Dagster {version}); median round trip {median:.1f} ms",
         data={"version": version, "median_ms": round(median, 2)},
     )
+
+
+#: How many lines of a location's error the summary shows; ``--json`` carries all of it.
+ERROR_LINES = 6
+
+
+def check_code_locations(loaded: Any) -> list[Check]:
+    """One check per code location the webserver serves; a location that failed to load is a
+    critical failure that shows the first lines of Dagster's error (all of it under ``data``)."""
+    from daglab._client import DagsterClient
+
+    try:
+        with DagsterClient.from_config(loaded, launched_by="doctor") as client:
+            locations = client.discover().locations
+    except DaglabError as exc:
+        return [
+            Check(
+                "code_locations",
+                "warn",
+                f"could not list the code locations: {exc.message}",
+                remediation=exc.remediation,
+            )
+        ]
+    if not locations:
+        return [
+            Check(
+                "code_locations",
+                "warn",
+                "the webserver serves no code location",
+                remediation="Start `dagster dev` (or `dg dev`) from the project's folder, or add"
+                " the project's code to its workspace.",
+            )
+        ]
+    checks = []
+    for location in locations:
+        name = f"code_location:{location.name}"
+        data: dict[str, Any] = {"location": location.name, "load_status": location.load_status}
+        if location.failed:
+            error = location.error or ""
+            lines = error.strip().splitlines()
+            shown = "\n".join(line.rstrip() for line in lines[:ERROR_LINES])
+            more = len(lines) - ERROR_LINES
+            if more > 0:
+                shown += f"\n… ({more} more line(s): `daglab doctor --json` has all of them)"
+            checks.append(
+                Check(
+                    name,
+                    "fail",
+                    f"code location {location.name!r} failed to load:\n{shown}",
+                    remediation=f"Fix the error in {location.name}'s code (often an import or a"
+                    " missing package), then reload the location in the Dagster UI"
+                    " (Deployment → Reload) or restart `dagster dev`; its whole error is in the"
+                    " `dagster dev` log and in `daglab discover --json`.",
+                    critical=True,
+                    exit_code=ExitCode.ENVIRONMENT,
+                    data={**data, "error": error},
+                )
+            )
+        elif location.load_status == "LOADED":
+            repos = ", ".join(location.repositories) or "no repository"
+            checks.append(
+                Check(name, "ok", f"code location {location.name!r} loaded ({repos})", data=data)
+            )
+        else:
+            checks.append(
+                Check(
+                    name,
+                    "warn",
+                    f"code location {location.name!r} is {location.load_status.lower()}",
+                    remediation="Wait for it to load, then run `daglab doctor` again.",
+                    data=data,
+                )
+            )
+    return checks
 
 
 def check_telemetry(loaded: Any) -> Check:

@@ -74,3 +74,36 @@ def test_missing_token_for_bearer_auth_is_exit_6(
     assert result.exit_code == 6, result
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
     assert "DAGSTER_GRAPHQL_TOKEN" in checks["webserver_auth"]["remediation"]
+
+
+def test_a_location_that_failed_to_load_is_a_critical_failure_with_dagsters_error(
+    shop_server: DagsterServer, tmp_path: Path
+) -> None:
+    (tmp_path / ".git").mkdir()
+    env = endpoint_env(shop_server)
+    result = run_daglab("doctor", "--json", cwd=tmp_path, env=env)
+    assert result.exit_code == 3, result
+    report = json.loads(result.stdout)
+    checks = {c["name"]: c for c in report["checks"]}
+    broken = checks["code_location:broken_location"]
+    assert broken["status"] == "fail" and broken["critical"] is True
+    assert broken["exit_code"] == 3
+    # the whole error under --json, its first lines in the summary
+    assert "broken_location.missing_module" in broken["data"]["error"]
+    assert broken["data"]["load_status"] == "FAILED"
+    assert "missing_module" in broken["summary"]
+    assert len(broken["summary"].splitlines()) <= 8
+    assert "discover --json" in broken["remediation"]
+    assert "dagster dev" in broken["remediation"]
+    for name in ("dagster_shop", "analytics"):
+        ok = checks[f"code_location:{name}"]
+        assert ok["status"] == "ok" and ok["data"]["load_status"] == "LOADED"
+    assert [c["name"] for c in report["checks"] if c["status"] == "fail"] == [
+        "code_location:broken_location"
+    ]
+
+    table = run_daglab("doctor", cwd=tmp_path, env={**env, "COLUMNS": "200"})
+    assert table.exit_code == 3, table
+    assert "code_location:broken_location" in table.stdout
+    assert "missing_module" in table.stdout
+    assert "Critical problems: code_location:broken_location" in table.stdout
