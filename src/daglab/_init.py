@@ -204,7 +204,7 @@ def _examples(project: Project, notebooks: Path, options: InitOptions) -> list[W
     folder = notebooks / "examples"
     author = author_for(root)
     today = date.today().isoformat()
-    location = project.location_name or project.package
+    location = project.location_name
     quickstart = NotebookSpec(
         target=NotebookTarget("selection", "*", ASSET_JOB, None, location, ""),
         notebook_file="quickstart_explore.py",
@@ -251,9 +251,18 @@ def _daglab_yaml(project: Project, notebooks: Path, options: InitOptions) -> Wri
         dagster_port=options.dagster_port,
         marimo_port=options.marimo_port,
         repository_name=project.repository_name,
-        location_name=project.location_name or project.package or project.root.name,
+        locations=project.locations,
+        served_by=served_by(project),
     )
     return write_file(project.root, project.root / "daglab.yaml", content, force=options.force)
+
+
+def served_by(project: Project) -> str:
+    """The command whose location names ``project.locations`` are."""
+    from daglab._compat.commands import dev_command_name
+    from daglab._host import find_executable
+
+    return dev_command_name(project.kind, find_executable("dg") is not None)
 
 
 def _gitignore(root: Path, notebooks_rel: str, *, base: str = "") -> Written:

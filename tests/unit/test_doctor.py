@@ -97,7 +97,8 @@ def test_fix_creates_folders_and_config(cli, git_project: Path, free_ports: None
     assert checks["config_file"]["status"] == "fixed"
     assert (git_project / ".daglab" / "cache").is_dir()
     assert (git_project / "src" / "shop" / "notebooks").is_dir()
-    assert "repository_location_name" in (git_project / "daglab.yaml").read_text()
+    written = (git_project / "daglab.yaml").read_text()
+    assert "repository_location_name" not in written and '#   "proj"' in written
     again = checks_by_name(cli("doctor", "--json", cwd=git_project))
     assert again["notebooks_folder"]["status"] == "ok"
     assert again["config"]["status"] == "ok"

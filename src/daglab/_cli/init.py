@@ -133,6 +133,7 @@ def _render(result: object, json_output: bool) -> None:
                 "kind": project.kind,
                 "package": project.package,
                 "location_name": project.location_name,
+                "locations": list(project.locations),
                 "notebooks_dir": str(result.notebooks_dir),
                 "changed": result.changed,
                 "files": [
@@ -148,6 +149,9 @@ def _render(result: object, json_output: bool) -> None:
     out.print(
         f"[bold]{title}[/] in {safe(project.root)} ({project.kind}, package {project.package})"
     )
+    if project.locations:
+        names = ", ".join(project.locations)
+        out.print(f"Code locations: {safe(names)}")
     for item in result.files:
         out.print(f"  {ACTION_STYLE[item.action]:<12} {safe(project.relative(item.path))}")
     if not result.changed:
