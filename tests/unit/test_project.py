@@ -149,7 +149,7 @@ def dagster_names(root: Path, target: str) -> list[str]:
 
     from dagster._core.workspace.load_target import PyProjectFileTarget, WorkspaceFileTarget
 
-    here = os.getcwd()
+    here = Path.cwd()
     os.chdir(root)  # Dagster reads pyproject.toml's modules relative to the current folder
     try:
         made = (
