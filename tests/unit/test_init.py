@@ -274,8 +274,9 @@ def test_a_daglab_yaml_with_the_retired_location_key_still_loads_and_warns(
     loaded = load_config(start=git_project)
     assert loaded.config.dagster.port == 3000
     assert len(loaded.warnings) == 1
-    assert "dagster.repository_location_name in ./daglab.yaml is no longer read" in (
-        loaded.warnings[0]
+    assert (
+        "dagster.repository_location_name in ./daglab.yaml is no longer read"
+        in (loaded.warnings[0])
     )
     assert "--location" in loaded.warnings[0]
     result: Result = cli("config", "show", cwd=git_project)
