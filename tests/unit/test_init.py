@@ -43,9 +43,10 @@ def test_existing_project(cli, git_project: Path) -> None:
     load_config(start=git_project)  # the file it wrote is valid
     ignored = (git_project / ".gitignore").read_text().splitlines()
     for entry in (
-        ".daglab/cache/",
-        "src/shop/notebooks/*.html",
-        "src/shop/notebooks/.ipynb_checkpoints/",
+        ".daglab/*",
+        "!.daglab/templates/",
+        "src/shop/notebooks/**/*.html",
+        "src/shop/notebooks/**/.ipynb_checkpoints/",
         "__marimo__/",
     ):
         assert entry in ignored
@@ -161,7 +162,7 @@ def test_bootstrap(cli, git_project: Path) -> None:
     config = load_config(start=root)
     assert config.warnings == ()
     assert data["locations"] == list(config.project.locations) and data["locations"]
-    assert ".daglab/cache/" in (root / ".gitignore").read_text()
+    assert ".daglab/*" in (root / ".gitignore").read_text().splitlines()
     before = snapshot(root)
     again: Result = cli(
         "init", "--bootstrap", "Fresh Shop", "--template", "minimal", "--json", cwd=git_project

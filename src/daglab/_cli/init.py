@@ -141,6 +141,7 @@ def _render(result: object, json_output: bool) -> None:
                     for item in result.files
                 ],
                 "next_steps": result.next_steps,
+                "warnings": result.warnings,
             }
         )
         return
@@ -156,6 +157,8 @@ def _render(result: object, json_output: bool) -> None:
         out.print(f"  {ACTION_STYLE[item.action]:<12} {safe(project.relative(item.path))}")
     if not result.changed:
         out.print("[dim]Nothing changed; pass --force to overwrite.[/]")
+    for warning in result.warnings:
+        out.print(f"[yellow]warning:[/] {safe(warning)}")
     out.print("\n[bold]Next steps[/]")
     for step in result.next_steps:
         out.print(f"  {safe(step)}")
