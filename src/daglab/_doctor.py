@@ -10,6 +10,7 @@ import importlib.metadata as md
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -100,21 +101,6 @@ def check_python() -> Check:
     return Check("python", "ok", f"Python {version} ({sys.executable})")
 
 
-def _requirements(dist: str) -> list[Any]:
-    """The requirements of ``dist`` that apply here (markers evaluated, extras excluded)."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    found = []
-    for text in md.requires(dist) or []:
-        try:
-            req = Requirement(text)
-        except InvalidRequirement:
-            continue
-        if req.marker is None or req.marker.evaluate({"extra": ""}):
-            found.append(req)
-    return found
-
-
 def _installed(name: str) -> str | None:
     try:
         return md.version(name)
@@ -124,21 +110,47 @@ def _installed(name: str) -> str | None:
 
 def _suggest(req: Any, installed: str) -> str:
     """``pip install`` line that satisfies ``req``, saying whether it up- or downgrades."""
-    from packaging.version import Version
+    from packaging.version import InvalidVersion, Version
 
-    version = Version(installed)
-    lower = [s for s in req.specifier if s.operator in (">=", ">", "==", "~=")]
+    def bound(text: str) -> Version | None:
+        try:  # "1.*" of ==1.* is the version 1; an unparsable one says nothing
+            return Version(text.removesuffix(".*"))
+        except InvalidVersion:
+            return None
+
+    try:
+        version = Version(installed)
+    except InvalidVersion:
+        return f"install: pip install '{req.name}{req.specifier}'"
+    lower = [bound(s.version) for s in req.specifier if s.operator in (">=", ">", "==", "~=")]
     direction = "upgrade"
-    if lower and all(version > Version(s.version) for s in lower):
+    if lower and all(b is not None and version > b for b in lower):
         direction = "downgrade"
     return f"{direction}: pip install '{req.name}{req.specifier}'"
 
 
-def check_requirements(dist: str, *, deep: bool) -> list[Check]:
-    """Each requirement of ``dist`` installed at an accepted version; with ``deep`` the whole
-    dependency tree, like ``pip check`` restricted to what daglab pulls in."""
-    version = _installed(dist)
-    if version is None:
+def _fix(problem: Any) -> str:
+    from packaging.requirements import Requirement
+
+    req = Requirement(problem.requirement)
+    if problem.installed is None:
+        return f"install: pip install '{req}'"
+    return _suggest(req, problem.installed)
+
+
+def check_requirements(dist: str, *, deep: bool, path: Sequence[str] | None = None) -> list[Check]:
+    """``dist``'s direct requirements installed at accepted versions; with ``deep`` every
+    installed package, by ``pip check``'s rules (:mod:`daglab._deps`), so the two agree.
+
+    A problem is critical when it is in ``dist``'s own dependency tree (or, without ``deep``,
+    any problem with its direct requirements); elsewhere it fails without stopping daglab.
+    ``path`` looks at another environment's ``site-packages`` instead of this one.
+    """
+    from daglab._deps import canonical, check_packages, dependency_tree, installed_packages
+
+    packages = installed_packages(path)
+    own = packages.get(canonical(dist))
+    if own is None:
         return [
             Check(
                 "packages",
@@ -149,51 +161,41 @@ def check_requirements(dist: str, *, deep: bool) -> list[Check]:
                 exit_code=ExitCode.ENVIRONMENT,
             )
         ]
-    problems: list[str] = []
-    fixes: list[str] = []
-    missing = False
-    seen: set[str] = set()
-    queue = [dist]
-    checked = 0
-    while queue:
-        current = queue.pop()
-        for req in _requirements(current):
-            key = req.name.lower().replace("_", "-")
-            installed = _installed(req.name)
-            checked += 1
-            if installed is None:
-                problems.append(f"{req.name} is required by {current} but not installed")
-                fixes.append(f"install: pip install '{req}'")
-                missing = True
-            elif not req.specifier.contains(installed, prereleases=True):
-                problems.append(
-                    f"{req.name} {installed} does not satisfy {current}'s {req.specifier}"
-                )
-                fixes.append(_suggest(req, installed))
-            elif deep and key not in seen:
-                queue.append(req.name)
-            seen.add(key)
-        if not deep:
-            break
-    scope = "dependency tree" if deep else "direct requirements"
-    if problems:
+    tree = dependency_tree(packages, dist)
+    problems = check_packages(packages, None if deep else [dist])
+    scope = f"{len(packages)} installed packages (as pip check)" if deep else "direct requirements"
+    checked = (
+        sum(len(info.requirements) for info in packages.values()) if deep else len(own.requirements)
+    )
+    if not problems:
         return [
             Check(
                 "packages",
-                "fail",
-                f"{len(problems)} problem(s) in daglab's {scope}: " + "; ".join(problems),
-                remediation="; ".join(dict.fromkeys(fixes)),
-                critical=missing or not deep,
-                exit_code=ExitCode.ENVIRONMENT,
-                data={"problems": problems, "suggestions": list(dict.fromkeys(fixes))},
+                "ok",
+                f"{dist} {own.version}: {checked} requirement(s) of its {scope} satisfied"
+                if not deep
+                else f"{dist} {own.version}: no broken requirements in the {scope}",
+                data={"checked": checked, "deep": deep, "problems": []},
             )
         ]
+    ours = [p for p in problems if p.package in tree]
+    fixes = list(dict.fromkeys(_fix(p) for p in problems))
+    sentences = [p.describe() for p in problems]
+    where = f"{len(ours)} in {dist}'s dependency tree" if deep else f"{dist}'s requirements"
     return [
         Check(
             "packages",
-            "ok",
-            f"daglab {version}: {checked} requirement(s) in its {scope} satisfied",
-            data={"checked": checked, "deep": deep},
+            "fail",
+            f"{len(problems)} broken requirement(s) ({where}): " + " ".join(sentences),
+            remediation="; ".join(fixes),
+            critical=bool(ours),
+            exit_code=ExitCode.ENVIRONMENT,
+            data={
+                "deep": deep,
+                "problems": sentences,
+                "in_daglab_tree": [p.describe() for p in ours],
+                "suggestions": fixes,
+            },
         )
     ]
 
