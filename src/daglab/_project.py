@@ -255,13 +255,17 @@ def served_locations(
     module, package or file name (``.py`` included), with ``:attribute``; ``dg dev`` names a
     project by its ``code_location_name``, else its folder.
     """
-    if dg_found is None:
+
+    def dg_serves() -> bool:  # looked up only for dg projects and workspaces
+        if dg_found is not None:
+            return dg_found
         from daglab._host import find_executable
 
-        dg_found = find_executable("dg") is not None
+        return find_executable("dg") is not None
+
     members = _dg_workspace_projects(root, pyproject)
     if members is not None:
-        if not dg_found:
+        if not dg_serves():
             return ()  # only `dg dev` serves a dg workspace
         names = []
         for member in members:
@@ -269,7 +273,7 @@ def served_locations(
             names.append(_dg_location_name(member, _dg_project_table(member, member_pyproject)))
         return tuple(names)
     dg_project = _dg_project_table(root, pyproject)
-    if dg_project.get("root_module") and dg_found:
+    if dg_project.get("root_module") and dg_serves():
         return (_dg_location_name(root, dg_project),)
     tool = pyproject.get("tool", {})
     if "dagster" in tool or "dg" in tool:

@@ -48,12 +48,14 @@ def check_project(loaded: Any, *, fix: bool) -> list[Check]:
             "project",
             "ok",
             f"{project.kind} at {project.root} (package {project.package},"
-            f" location {project.location_name}; markers: {', '.join(project.markers)})",
+            f" locations {', '.join(project.locations) or 'none found'};"
+            f" markers: {', '.join(project.markers)})",
             data={
                 "root": str(project.root),
                 "kind": project.kind,
                 "package": project.package,
                 "location_name": project.location_name,
+                "locations": list(project.locations),
                 "markers": list(project.markers),
             },
         )
