@@ -107,3 +107,47 @@ def test_a_location_that_failed_to_load_is_a_critical_failure_with_dagsters_erro
     assert "code_location:broken_location" in table.stdout
     assert "missing_module" in table.stdout
     assert "Critical problems: code_location:broken_location" in table.stdout
+
+
+def test_every_location_that_failed_is_reported_with_its_own_error(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A workspace of its own: one location loads, two fail in different ways."""
+    from tests.dagster_server import run_dagster_dev
+
+    base = tmp_path_factory.mktemp("doctor_failures")
+    project = base / "project"
+    project.mkdir()
+    (project / ".git").mkdir()
+    (project / "good.py").write_text(
+        "import dagster as dg\n\n\n@dg.asset\ndef fine() -> int:\n    return 1\n\n\n"
+        "defs = dg.Definitions(assets=[fine])\n"
+    )
+    (project / "no_module.py").write_text("import module_that_is_not_there  # noqa\n")
+    (project / "raises.py").write_text(
+        "\n".join(f"# line {n}" for n in range(3))
+        + "\nraise RuntimeError('settings are missing: set SHOP_DSN')\n"
+    )
+    (project / "workspace.yaml").write_text(
+        "load_from:\n"
+        "  - python_file: {relative_path: good.py, location_name: good}\n"
+        "  - python_file: {relative_path: no_module.py, location_name: no_module}\n"
+        "  - python_file: raises.py\n"
+    )
+    with run_dagster_dev(
+        base, project_dir=project, may_fail=frozenset({"no_module", "raises.py"})
+    ) as server:
+        result = run_daglab("doctor", "--json", cwd=project, env=endpoint_env(server))
+    assert result.exit_code == 3, result
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["code_location:good"]["status"] == "ok"
+    missing = checks["code_location:no_module"]
+    assert missing["status"] == "fail" and missing["critical"] is True
+    assert "module_that_is_not_there" in missing["data"]["error"]
+    assert "module_that_is_not_there" in missing["summary"]
+    raised = checks["code_location:raises.py"]  # Dagster's default name: the file's, with .py
+    assert raised["status"] == "fail" and raised["critical"] is True
+    assert "settings are missing: set SHOP_DSN" in raised["data"]["error"]
+    assert "module_that_is_not_there" not in raised["data"]["error"]
+    failed = [c["name"] for c in checks.values() if c["status"] == "fail"]
+    assert sorted(failed) == ["code_location:no_module", "code_location:raises.py"]

@@ -182,11 +182,11 @@ def check_code_locations(loaded: Any) -> list[Check]:
         data: dict[str, Any] = {"location": location.name, "load_status": location.load_status}
         if location.failed:
             error = location.error or ""
-            lines = error.strip().splitlines()
+            # the root cause says what is wrong; Dagster's own message says where it loaded
+            lines = (location.causes[-1] if location.causes else error).strip().splitlines()
             shown = "\n".join(line.rstrip() for line in lines[:ERROR_LINES])
-            more = len(lines) - ERROR_LINES
-            if more > 0:
-                shown += f"\n… ({more} more line(s): `daglab doctor --json` has all of them)"
+            if len(error.strip().splitlines()) > min(len(lines), ERROR_LINES):
+                shown += "\n… (the whole error and its traceback: `daglab doctor --json`)"
             checks.append(
                 Check(
                     name,
