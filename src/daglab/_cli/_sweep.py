@@ -313,17 +313,21 @@ def _inprocess_command(
             where_ = f" [{safe(key)}]" if key else ""
             out.print(f"started #{item.index} {safe(item.label)}{where_}")
 
-    results = run_sweep_inprocess(
-        where,
-        sweep,
-        partitions=partitions,
-        parallel=parallel,
-        fail_fast=options.fail_fast,
-        timeout=options.timeout if options.timeout is not None else performance.max_wait_time,
-        tags=tags,
-        target_label=label,
-        on_start=started,
-    )
+    try:
+        results = run_sweep_inprocess(
+            where,
+            sweep,
+            partitions=partitions,
+            parallel=parallel,
+            fail_fast=options.fail_fast,
+            timeout=options.timeout if options.timeout is not None else performance.max_wait_time,
+            tags=tags,
+            target_label=label,
+            on_start=started,
+        )
+    except KeyboardInterrupt:
+        out.print(f"Interrupted: sweep {sweep.sweep_id} stopped its configs in flight")
+        raise
     _report(results, sweep, options.json_output, remedy="See each config's error above.")
 
 

@@ -171,11 +171,12 @@ def run_sweep_inprocess(
         elapsed = time.monotonic() - started
         answer = _read_answer(scratch / str(index))
         log_path = scratch / str(index) / "output.log"
-        if index in stopped_by_us and not answer:
+        result = answer.get("result") or {}
+        if result.get("run_id"):
+            run_ids[index] = str(result["run_id"])
+        if index in stopped_by_us:  # whatever the run made of the signal, we stopped it
             return "CANCELED", elapsed, stopped_by_us[index]
-        if "result" in answer:
-            result = answer["result"]
-            run_ids[index] = str(result.get("run_id") or "")
+        if result:
             status = "SUCCESS" if result.get("success") else "FAILURE"
             return status, float(result.get("duration_s") or elapsed), result.get("error")
         if "error" in answer:
