@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import FIXTURES, run_daglab
 
-PROBE = '''"""A job to watch sweeps from outside: it sleeps, fails, crashes or leaves a grandchild."""
+PROBE = '''"""A job to watch sweeps from outside: it sleeps, fails, crashes, starts a child."""
 
 import os
 import signal
