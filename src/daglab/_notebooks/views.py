@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from daglab._errors import DaglabError
+from daglab._notebooks.partitions import partition_picker as partition_picker
 
 if TYPE_CHECKING:
     from daglab._client import Discovery, Run
@@ -256,6 +257,7 @@ def launch(
     tracker: PerformanceTracker | None = None,
     tags: Mapping[str, str] | None = None,
     timeout: float | None = None,
+    partition: str | None = None,
 ) -> Launched:
     """Validate, submit, show the run URL at once, then its status live until it ends."""
     mo = _mo()
@@ -277,6 +279,7 @@ def launch(
             assets=list(assets) if assets else None,
             conn=conn,
             tags=tags,
+            partition=partition,
             timeout=timeout,
             on_launch=on_launch,
             on_update=on_update,
@@ -321,6 +324,7 @@ def inprocess(
     project: Path | None = None,
     state: NotebookState | None = None,
     tracker: PerformanceTracker | None = None,
+    partition_key: str | None = None,
 ) -> Attempt[Any]:
     """Run ``target`` in this process (not recorded in Dagster) and record its timing."""
     from daglab._session import parse_config
@@ -335,6 +339,7 @@ def inprocess(
         module=module,
         project=project,
         run_config=found.value or None,
+        partition_key=partition_key,
         state=state,
     )
     if result.value is not None and tracker is not None:
