@@ -337,7 +337,7 @@ def test_usage_errors_name_the_flags(shop: Path) -> None:
     )
     assert two.exit_code == 2 and "one target" in two.stderr
     alone = run_daglab("run", "--job", "probe_job", "--in-process", cwd=shop)
-    assert alone.exit_code == 2 and "--in-process apply to --sweep only" in alone.stderr
+    assert alone.exit_code == 2 and "--in-process: these apply only to --sweep" in alone.stderr
     ranged = run_daglab(
         "run",
         "--job",

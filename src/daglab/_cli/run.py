@@ -241,7 +241,10 @@ def run(
         if given
     ]
     if unused:
-        raise UsageError(f"{', '.join(unused)} apply to --sweep only")
+        raise UsageError(
+            f"{', '.join(unused)}: these apply only to --sweep",
+            remediation="Add --sweep FILE, or drop them.",
+        )
     choice = PartitionChoice.from_flags(partition, partition_range, all_partitions)
     config = _runs.parse_run_config(run_config, config_yaml)
     tags = _runs.parse_tags(tag or [])
