@@ -77,7 +77,8 @@ def run(
         str | None,
         typer.Option(
             "--partition",
-            help="Partition key to run; multi-dimensional as dim=key,dim=key.",
+            help="Partition key to run; multi-dimensional as dim=key,dim=key. With --sweep:"
+            " the partition of each config that names none.",
             show_default=False,
         ),
     ] = None,
