@@ -149,5 +149,7 @@ def test_run_job_bounds_the_wait_for_a_slot(
         assert time.monotonic() - started < 30
         with pytest.raises(ConflictError):  # no wait: a slot only within an explicit timeout
             helpers.run_job("slow_job", config=slow, conn=conn, wait=False)
-    finally:
-        conn.require().terminate(first.run.run_id)
+    finally:  # the server is shared: leave no run of ours in flight for the next test
+        client = conn.require()
+        client.terminate(first.run.run_id)
+        assert client.wait(first.run.run_id, timeout=120).finished
