@@ -320,7 +320,7 @@ def _inprocess_command(
             partitions=partitions,
             parallel=parallel,
             fail_fast=options.fail_fast,
-            timeout=options.timeout if options.timeout is not None else performance.max_wait_time,
+            timeout=options.timeout,  # stopping a config's work only when asked to
             tags=tags,
             target_label=label,
             on_start=started,

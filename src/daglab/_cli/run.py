@@ -148,7 +148,8 @@ def run(
         typer.Option(
             "--in-process",
             help="Run each sweep config in-process, in a subprocess of its own; no webserver"
-            " (--parallel default: performance.sweep_parallel, at most the CPU count).",
+            " (--parallel default: performance.sweep_parallel, at most the CPU count). A config"
+            " is stopped after --timeout only when that is given.",
         ),
     ] = False,
     fail_fast: Annotated[

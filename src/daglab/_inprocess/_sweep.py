@@ -13,7 +13,8 @@ Decisions, in one place:
   (exit 7, config index and key, did-you-mean). A partitioned target needs a partition for
   every config.
 - **Bounded.** At most ``parallel`` children at a time, never more than the CPU count.
-  A config runs at most ``timeout`` seconds; then its process group is stopped.
+  With a ``timeout``, a config runs at most that many seconds; then its process group is
+  stopped (without one it runs to its end: stopping work is never a default).
 - **Stopping leaves nothing behind.** ``fail_fast`` starts no new config after one fails and
   stops the children in flight; Ctrl-C (or SIGTERM) does the same before re-raising. Every
   child's whole process group is stopped (SIGTERM, then SIGKILL after a grace period), and so
@@ -111,7 +112,7 @@ def run_sweep_inprocess(
     partitions: Mapping[int, str | None],
     parallel: int,
     fail_fast: bool,
-    timeout: float,
+    timeout: float | None = None,
     tags: Mapping[str, str] | None = None,
     target_label: str | None = None,
     on_start: Callable[[SweepItem], None] | None = None,
