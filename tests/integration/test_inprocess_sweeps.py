@@ -230,6 +230,22 @@ def test_bad_partitions_are_exit_7_before_anything_runs(shop: Path) -> None:
     assert "config #0" in error["message"] and "zone" in error["message"]
     assert "date, region" in error["message"]
 
+    # An unpartitioned asset reading a partitioned one runs with a partition of its parent.
+    write_configs(shop, [{}], "child.py")
+    child = run_daglab(
+        "run",
+        "--asset-selection",
+        "shop/sales_summary",
+        "--sweep",
+        "child.py",
+        "--in-process",
+        "--validate-only",
+        cwd=shop,
+        timeout=300,
+    )
+    assert child.exit_code == 7, child
+    assert "config #0" in child.stderr and "runs with shop/daily_sales" in child.stderr
+
 
 def test_fail_fast_stops_the_configs_in_flight(shop: Path, tmp_path: Path) -> None:
     pids = tmp_path / "slow.pids"

@@ -331,8 +331,7 @@ def _check(request: Mapping[str, Any]) -> dict[str, Any]:
     """Resolve the target as ``run_inprocess`` does, and every config's partition."""
     from daglab._compat import require
     from daglab._inprocess import _RUN_LOCK, _find_target, _project_env
-    from daglab._inprocess._target import check_partition
-    from daglab._partitions._backfill import multi_key
+    from daglab._inprocess._target import selection_for
     from daglab._project import find_project
 
     require("dagster", needed_for="an in-process sweep")
@@ -347,28 +346,52 @@ def _check(request: Mapping[str, Any]) -> dict[str, Any]:
             request.get("location"),
             None,
         )
-    if kind == "asset":
-        partitions_def = repository.asset_graph.get(key).partitions_def
-    else:
-        partitions_def = repository.get_job(name).partitions_def
-    dimensions = [d.name for d in getattr(partitions_def, "partitions_defs", None) or ()]
-    what = f"{kind} {name}"
+    chosen: set[Any] = set()
+    if kind == "asset":  # the selection the run has: the asset with its upstream assets
+        chosen, _checks = selection_for(repository, key, upstream=True)
     resolved: dict[str, str | None] = {}
     problems: list[dict[str, Any]] = []
     for index, given in (request.get("partitions") or {}).items():
         try:
-            written = multi_key(given, dimensions) if given is not None else None
-            check_partition(what, partitions_def, written)
+            written = _checked_partition(repository, kind, name, key, chosen, given)
         except ValidationError as exc:
-            message = exc.message
-            if given is None and partitions_def is not None:
-                message = f"{what} is partitioned, and this config has no partition"
-                hint = exc.message.partition("; pass partition_key")[2].strip()
-                message += f" {hint}" if hint else ""
-            problems.append({"index": int(index), "partition": given, "message": message})
+            problems.append({"index": int(index), "partition": given, "message": exc.message})
             continue
         resolved[index] = written
     return {"target": name, "kind": kind, "partitions": resolved, "problems": problems}
+
+
+def _checked_partition(
+    repository: Any, kind: str, name: str, key: Any, chosen: set[Any], given: str | None
+) -> str | None:
+    """``given`` (``dim=key,...`` or as Dagster writes it) checked as the run will check it."""
+    from daglab._inprocess._target import check_child_partition, check_partition, run_partitions
+    from daglab._partitions._backfill import multi_key
+
+    if kind == "asset":
+        definition, owners = run_partitions(repository, key, chosen, given)
+    else:
+        definition, owners = repository.get_job(name).partitions_def, [name]
+    dimensions = [d.name for d in getattr(definition, "partitions_defs", None) or ()]
+    written = multi_key(given, dimensions) if given is not None else None
+    if kind == "asset" and repository.asset_graph.get(key).partitions_def is None and owners:
+        check_child_partition(name, owners, definition, written)
+    elif given is None and definition is not None:
+        raise ValidationError(
+            f"{kind} {name} is partitioned, and this config has no partition"
+            f"{_partition_hint(definition)}"
+        )
+    else:
+        check_partition(f"{kind} {name}", definition, written)
+    return written
+
+
+def _partition_hint(definition: Any) -> str:
+    try:
+        keys = definition.get_partition_keys()
+    except Exception:  # dynamic partitions live in an instance
+        return ""
+    return f" ({len(keys):,} keys: {keys[0]} .. {keys[-1]})" if keys else " (none yet)"
 
 
 def _run(request: Mapping[str, Any]) -> dict[str, Any]:
