@@ -127,6 +127,8 @@ class PerformanceSettings(_Section):
     sweep_max_configs: int = Field(1000, ge=1)
     #: Above this many configs, a sweep started at a terminal asks before launching.
     sweep_confirm_above: int = Field(100, ge=1)
+    #: In-process sweeps: configs run at once (each in a subprocess), bounded by the CPU count.
+    sweep_parallel: int = Field(2, ge=1, le=256)
 
 
 class CloudStorageSettings(_Section):
