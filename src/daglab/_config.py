@@ -126,7 +126,10 @@ def load_config(
             label = {"cli": "command-line flag", "env": "environment"}.get(kind, str(where))
         sources.append(Source(kind, label, data, where))
     config = _build(settings_cls, sources, cli)
-    warnings = tuple(unknown_env_warnings(os.environ))
+    from daglab._config_models import retired_key_warnings
+
+    retired = retired_key_warnings([(source.label, source.data) for source in sources])
+    warnings = tuple(unknown_env_warnings(os.environ) + retired)
     return LoadedConfig(config, project, tuple(sources), _provenance(sources), warnings)
 
 

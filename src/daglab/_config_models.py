@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any, Literal
 
@@ -55,6 +56,11 @@ class DagsterSettings(_Section):
     #: The webserver's ``--path-prefix``, if it runs under one.
     path_prefix: str = ""
     repository_name: str | None = None
+    #: Retired: no command read it. Each job's and asset's code location comes from Dagster
+    #: itself, and ``--location`` picks one where a name is in several; one configured location
+    #: was wrong for every other location of a multi-location project. Still accepted, so files
+    #: that have it (the specification's example does) keep loading, with a warning
+    #: (:func:`retired_key_warnings`).
     repository_location_name: str | None = None
     auth: AuthSettings = Field(default_factory=AuthSettings)
     graphql: GraphQLSettings = Field(default_factory=GraphQLSettings)
@@ -121,6 +127,8 @@ class PerformanceSettings(_Section):
     sweep_max_configs: int = Field(1000, ge=1)
     #: Above this many configs, a sweep started at a terminal asks before launching.
     sweep_confirm_above: int = Field(100, ge=1)
+    #: In-process sweeps: configs run at once (each in a subprocess), bounded by the CPU count.
+    sweep_parallel: int = Field(2, ge=1, le=256)
 
 
 class CloudStorageSettings(_Section):
@@ -215,3 +223,23 @@ def section_keys(path: tuple[str, ...]) -> list[str]:
             return []
         model = annotation
     return list(model.model_fields)
+
+
+#: Keys daglab accepts but no longer reads, and what to do instead.
+RETIRED_KEYS: dict[tuple[str, ...], str] = {
+    ("dagster", "repository_location_name"): "daglab finds each job's and asset's code location"
+    " from Dagster (give --location where a name is in several locations); delete the line",
+}
+
+
+def retired_key_warnings(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    """A warning for each retired key set in a configuration layer: (label, raw mapping)."""
+    warnings = []
+    for label, data in layers:
+        for path, instead in RETIRED_KEYS.items():
+            node: Any = data
+            for part in path:
+                node = node.get(part) if isinstance(node, Mapping) else None
+            if node is not None:
+                warnings.append(f"{'.'.join(path)} in {label} is no longer read: {instead}")
+    return warnings

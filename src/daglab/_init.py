@@ -14,6 +14,7 @@ from typing import Literal
 from daglab import _manifest
 from daglab._errors import ConflictError, EnvironmentMissingError, UsageError
 from daglab._fs import Written, atomic_write, ensure_inside, make_dir, mkdirs, write_file
+from daglab._gitignore import gitignore_entries, ignore_warnings
 from daglab._logging import get_logger
 from daglab._pairs import split_pairs
 from daglab._project import Project, find_project
@@ -51,24 +52,12 @@ class InitResult:
     notebooks_dir: Path
     files: list[Written] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
+    #: Problems that did not stop init: an ignore rule that hides the notebooks, say.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return any(item.action in ("created", "overwritten", "updated") for item in self.files)
-
-
-def gitignore_entries(notebooks_rel: str) -> list[str]:
-    return [
-        ".daglab/cache/",
-        ".daglab/daglab.log*",
-        ".daglab/last_ports.json",
-        ".daglab/manifest.lock",
-        ".daglab/.*.tmp",
-        f"{notebooks_rel}/*.html",
-        f"{notebooks_rel}/*.html.gz",
-        f"{notebooks_rel}/.ipynb_checkpoints/",
-        "__marimo__/",
-    ]
 
 
 def init_project(options: InitOptions) -> InitResult:
@@ -117,11 +106,20 @@ def _init_project(options: InitOptions) -> InitResult:
         files += _examples(project, notebooks, options)
     result = InitResult(project=project, mode=mode, notebooks_dir=notebooks, files=files)
     result.next_steps = _next_steps(result, options)
+    result.warnings = notebook_ignore_warnings(root, notebooks, [i.path for i in files])
     changed = [project.relative(i.path) for i in files if i.action not in ("unchanged", "skipped")]
     get_logger("init").info(
         "init (%s) in %s: %d file(s) changed: %s", mode, root, len(changed), ", ".join(changed)
     )
     return result
+
+
+def notebook_ignore_warnings(root: Path, notebooks: Path, written: list[Path]) -> list[str]:
+    """Warnings for git ignore rules that hide the notebooks folder or a notebook in it."""
+    inside = [p for p in written if p.suffix == ".py" and notebooks in p.parents]
+    found = ignore_warnings(root, [notebooks, *inside])
+    # else a notebook scaffold would write, for rules such as `*.py` when init wrote none
+    return found or ignore_warnings(root, [notebooks / "assets" / "example_explore.py"])
 
 
 def _bootstrap(target: Path, options: InitOptions) -> tuple[list[Written], Project, str]:
@@ -204,7 +202,7 @@ def _examples(project: Project, notebooks: Path, options: InitOptions) -> list[W
     folder = notebooks / "examples"
     author = author_for(root)
     today = date.today().isoformat()
-    location = project.location_name or project.package
+    location = project.location_name
     quickstart = NotebookSpec(
         target=NotebookTarget("selection", "*", ASSET_JOB, None, location, ""),
         notebook_file="quickstart_explore.py",
@@ -251,9 +249,18 @@ def _daglab_yaml(project: Project, notebooks: Path, options: InitOptions) -> Wri
         dagster_port=options.dagster_port,
         marimo_port=options.marimo_port,
         repository_name=project.repository_name,
-        location_name=project.location_name or project.package or project.root.name,
+        locations=project.locations,
+        served_by=served_by(project),
     )
     return write_file(project.root, project.root / "daglab.yaml", content, force=options.force)
+
+
+def served_by(project: Project) -> str:
+    """The command whose location names ``project.locations`` are."""
+    from daglab._compat.commands import dev_command_name
+    from daglab._host import find_executable
+
+    return dev_command_name(project.kind, find_executable("dg") is not None)
 
 
 def _gitignore(root: Path, notebooks_rel: str, *, base: str = "") -> Written:

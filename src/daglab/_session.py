@@ -234,6 +234,7 @@ def run_job(
     location: str | None = None,
     conn: Connection | None = None,
     tags: Mapping[str, str] | None = None,
+    partition: str | None = None,
     wait: bool = True,
     timeout: float | None = None,
     on_launch: Callable[[Run], None] | None = None,
@@ -244,29 +245,56 @@ def run_job(
 ) -> Outcome:
     """Validate, launch (within ``performance.max_concurrent_runs``) and, by default, wait.
 
-    ``on_launch`` sees the run (and its URL) as soon as Dagster accepts it; ``on_update`` sees
-    every status while waiting. Invalid config raises before anything is launched. The run is
-    added to ``state['run_ids']`` and its duration to ``tracker``.
+    ``partition`` is the partition to run (multi-dimensional as ``dim=key,dim=key``); a
+    partitioned target needs one, and an unknown key raises before anything is launched (a
+    partitioned job's config then comes from its partition). ``timeout`` bounds the whole call
+    as ``daglab run --timeout`` does, the wait for a free slot included (default:
+    ``performance.max_wait_time``); with ``wait=False`` a slot is waited for only as long as an
+    explicit ``timeout`` allows. ``on_launch`` sees the run (and its URL) as soon as Dagster
+    accepts it; ``on_update`` sees every status while waiting. Invalid config raises before
+    anything is launched. The run is added to ``state['run_ids']`` and its duration to
+    ``tracker``.
     """
-    from daglab._runs import Outcome, finish
+    import time
+
+    from daglab._partitions._backfill import PartitionChoice
+    from daglab._runs import Outcome, finish, partition_tags, plan_partitions
     from daglab._runs import launch as launch_run
     from daglab._runs import validate as validate_run
 
+    started = time.monotonic()
     connection = _connection(conn)
     client = connection.require()
     assert connection.loaded is not None
+    performance = connection.loaded.config.performance
     parsed = parse_config(config)
     target = _target(client, job, assets, repository=repository, location=location)
+    try:
+        plan = plan_partitions(
+            client, target, PartitionChoice(key=partition) if partition else None
+        )
+    except ValidationError as exc:
+        raise ValidationError(
+            exc.message,
+            remediation="Pass partition='KEY' (multi-dimensional as 'dim=key,dim=key') for a"
+            " partitioned target, and none for another; nothing was launched.",
+            **exc.details,
+        ) from exc
+    if plan.config is not None and not parsed:
+        parsed = plan.config  # a partitioned job's config comes from its partition
     validate_run(client, target, parsed)
+    limit = timeout if timeout is not None else performance.max_wait_time
+    allowed = limit if wait or timeout is not None else 0.0
     if state is not None:
         state.update("last_config", parsed)
     run = launch_run(
         client,
         target,
         parsed,
-        tags=dict(tags or {}),
-        max_concurrent=connection.loaded.config.performance.max_concurrent_runs,
+        tags=partition_tags(plan, tags or {}),
+        max_concurrent=performance.max_concurrent_runs,
         on_queue=on_queue,
+        deadline=started + allowed,
     )
     if state is not None:
         state.append("run_ids", run.run_id)
@@ -275,7 +303,14 @@ def run_job(
         on_launch(run)
     if not wait:
         return Outcome(run)
-    outcome = finish(client, run, timeout=timeout, cancel_on_timeout=False, on_update=on_update)
+    outcome = finish(
+        client,
+        run,
+        timeout=max(0.1, limit - (time.monotonic() - started)),
+        cancel_on_timeout=False,
+        on_update=on_update,
+        stated_timeout=limit,
+    )
     if tracker is not None and outcome.run.duration is not None:
         tracker.record(
             target.label,

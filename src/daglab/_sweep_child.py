@@ -3,7 +3,7 @@
 A sweep file is user code. It runs here, never in daglab's own process, so whatever it does
 (``sys.exit``, an endless generator, printing) cannot decide daglab's exit code or its output.
 Each config crosses back as one JSON line on the stream that was stdout; the file's own prints
-go to stderr. The lines are ``{"item": {"label", "config"}}`` per config, then either
+go to stderr. The lines are ``{"item": {"label", "config", "partition"}}`` per config, then either
 ``{"done": true}`` or ``{"error": reason, "index": i}``. Only the standard library is imported.
 """
 
@@ -53,16 +53,53 @@ def _is_pair(value: Any) -> bool:
     return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
 
 
+#: The keys of a config that names its partition: ``{"partition": ..., "config": ...}``.
+_PARTITIONED_KEYS = frozenset({"partition", "config", "label"})
+
+
+def _partition_of(value: Any, index: int) -> str:
+    """A partition as a string: a key, or a mapping of dimension to key (``dim=key,...``)."""
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, Mapping) and value:
+        if not all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
+            raise _Invalid("a partition mapping must map dimension names to keys (strings)", index)
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    raise _Invalid(
+        "partition must be a key (a non-empty string) or a mapping of dimension to key,"
+        f" not {type(value).__name__}",
+        index,
+    )
+
+
 def _emit_item(out: TextIO, index: int, value: Any) -> None:
     label = f"#{index}"
     if _is_pair(value):
         label, value = value
     if not isinstance(value, Mapping):
         raise _Invalid(f"a run config must be a mapping, not {type(value).__name__}", index)
+    partition = None
+    if "partition" in value:  # no run config has a top-level "partition"
+        extra = sorted(str(k) for k in value if k not in _PARTITIONED_KEYS)
+        if extra:
+            raise _Invalid(
+                "a config with a partition has the keys partition, config and label only;"
+                f" found {', '.join(extra)} (put the run config under 'config')",
+                index,
+            )
+        partition = _partition_of(value["partition"], index)
+        if "label" in value:
+            if not isinstance(value["label"], str):
+                raise _Invalid("label must be a string", index)
+            label = value["label"]
+        value = value.get("config") or {}
+        if not isinstance(value, Mapping):
+            raise _Invalid(f"'config' must be a mapping, not {type(value).__name__}", index)
     problem = _json_problem(dict(value), "")
     if problem:
         raise _Invalid(f"not JSON: {problem}", index)
-    out.write(json.dumps({"item": {"label": label, "config": dict(value)}}) + "\n")
+    item = {"label": label, "config": dict(value), "partition": partition}
+    out.write(json.dumps({"item": item}) + "\n")
     out.flush()
 
 

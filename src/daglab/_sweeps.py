@@ -5,8 +5,12 @@
     def config_gen():                       # or a generator, of configs or (label, config)
         for lr in (0.01, 0.1):
             yield f"lr={lr}", {"ops": {"train": {"config": {"lr": lr}}}}
+    def config_gen():                       # a partition per config
+        for day in ("2024-01-01", "2024-01-02"):
+            yield {"partition": day, "config": {...}}   # multi: "date=2024-01-01,region=eu"
 
-Each config becomes one Dagster run tagged with the sweep's id and the config's index.
+Each config becomes one Dagster run tagged with the sweep's id and the config's index, or, in
+process, one run in a subprocess of its own (``daglab._inprocess._sweep``).
 """
 
 from __future__ import annotations
@@ -14,18 +18,26 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from daglab._client._models import SWEEP_TAG
 from daglab._errors import AuthenticationError, ConnectivityError, DaglabError, ValidationError
 from daglab._logging import get_logger
 
+if TYPE_CHECKING:
+    from daglab._client import DagsterClient
+    from daglab._runs import PartitionPlan, Target
+
 log = get_logger("sweeps")
+
+
+class SweepSkipped(Exception):
+    """Raised by a ``launch_one`` that refuses to start a config because the sweep stops."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,8 @@ class SweepItem:
     index: int
     label: str
     config: dict[str, Any]
+    #: The partition the file gave this config (``None``: the sweep's default, if any).
+    partition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +136,15 @@ def load_sweep(
                         max_configs=max_configs,
                     )
                 item = message["item"]
-                items.append(SweepItem(len(items), str(item["label"]), item["config"]))
+                partition = item.get("partition")
+                items.append(
+                    SweepItem(
+                        len(items),
+                        str(item["label"]),
+                        item["config"],
+                        None if partition is None else str(partition),
+                    )
+                )
             elif "error" in message:
                 raise _invalid(path, str(message["error"]), message.get("index"))
             else:
@@ -137,6 +159,58 @@ def load_sweep(
     return Sweep(path, items)
 
 
+def merge_config(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``, mapping by mapping (``over`` wins for anything else)."""
+    merged = dict(base)
+    for key, value in over.items():
+        below = merged.get(key)
+        if isinstance(below, Mapping) and isinstance(value, Mapping):
+            merged[key] = merge_config(below, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def plan_sweep(
+    client: DagsterClient, target: Target, sweep: Sweep, default: str | None = None
+) -> dict[int, PartitionPlan]:
+    """Each config's partition (its own, else ``default``) checked against the partitions
+    Dagster reports for ``target``, before anything is launched. Every config with a missing
+    or unknown partition is reported at once (exit 7, naming its index and key)."""
+    from daglab._partitions._backfill import PartitionChoice
+    from daglab._runs import plan_partitions
+
+    planned: dict[str | None, PartitionPlan | ValidationError] = {}
+    plans: dict[int, PartitionPlan] = {}
+    bad: list[str] = []
+    for item in sweep.items:
+        key = item.partition or default
+        if key not in planned:  # one look-up per distinct partition
+            try:
+                choice = PartitionChoice(key=key) if key is not None else None
+                planned[key] = plan_partitions(client, target, choice)
+            except ValidationError as exc:
+                planned[key] = exc
+        plan = planned[key]
+        if isinstance(plan, ValidationError):
+            given = f" (partition {key!r})" if key is not None else " (no partition)"
+            bad.append(f"  config #{item.index} ({item.label}){given}: {plan.message}")
+        else:
+            plans[item.index] = plan
+    if bad:
+        raise ValidationError(
+            f"{sweep.path}: {len(bad)} config(s) have no valid partition for {target.label}:\n"
+            + "\n".join(bad),
+            remediation="Nothing was launched. Give each config its partition"
+            " ({'partition': KEY, 'config': {...}}) or pass --partition KEY as the sweep's"
+            " default; multi-dimensional keys as dim=key,dim=key"
+            " (`daglab partitions list ASSET` shows the keys).",
+            file=str(sweep.path),
+            configs=[line.strip() for line in bad],
+        )
+    return plans
+
+
 @dataclass
 class SweepResult:
     item: SweepItem
@@ -145,11 +219,14 @@ class SweepResult:
     duration: float | None = None
     url: str | None = None
     error: str | None = None
+    #: The partition the config ran for (its own, or the sweep's default).
+    partition: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.item.index,
             "label": self.item.label,
+            "partition": self.partition,
             "run_id": self.run_id,
             "status": self.status,
             "duration": self.duration,
@@ -167,19 +244,33 @@ def run_sweep(
     fail_fast: bool,
     on_result: Callable[[SweepResult], None] | None = None,
     target: str | None = None,
+    partitions: Mapping[int, str | None] | None = None,
+    on_stop: Callable[[], None] | None = None,
+    mode: str = "dagster",
 ) -> list[SweepResult]:
     """Launch every config (at most ``parallel`` at a time) and wait for each.
 
     ``launch_one(item, tags) -> (run_id, url)``; ``wait_one(run_id) -> (status, duration,
     error)``. With ``fail_fast`` no new run starts after one fails; a refusal (sandbox,
     credentials) or a lost server stops the sweep and is raised once the runs in flight end.
-    The sweep is recorded in the local history (``target`` names what it ran) for
-    ``daglab stats``.
+    ``partitions`` maps a config's index to the partition it runs for. ``on_stop`` is called
+    once when the sweep stops early (a failure with ``fail_fast``, or an interrupt), to end
+    what is in flight. The sweep is recorded in the local history (``target`` names what it
+    ran, ``mode`` how: ``"dagster"`` or ``"inprocess"``) for ``daglab stats``.
     """
-    results = [SweepResult(item) for item in sweep.items]
+    chosen = partitions or {}
+    results = [
+        SweepResult(item, partition=chosen.get(item.index, item.partition)) for item in sweep.items
+    ]
     stop = threading.Event()
     launch_lock = threading.Lock()
     fatal: list[DaglabError] = []
+    stopped = threading.Lock()
+
+    def halt() -> None:
+        stop.set()
+        if on_stop is not None and stopped.acquire(blocking=False):  # once
+            on_stop()
 
     def work(result: SweepResult) -> None:
         if stop.is_set():
@@ -194,26 +285,35 @@ def run_sweep(
             with launch_lock:  # the concurrency bound is checked and taken atomically
                 result.run_id, result.url = launch_one(result.item, tags)
             result.status, result.duration, result.error = wait_one(result.run_id)
+        except SweepSkipped:
+            result.status = "SKIPPED"
+            return
         except (AuthenticationError, ConnectivityError) as exc:
             # Refused or unreachable concerns every config alike: the sweep stops with it.
             result.status = "ERROR"
             result.error = exc.message
             fatal.append(exc)
-            stop.set()
+            halt()
         except Exception as exc:  # one config's failure must not end the others
             result.status = "ERROR"
             result.error = str(exc)
         log.info(
             "sweep %s #%d %s: %s", sweep.sweep_id, result.item.index, result.run_id, result.status
         )
-        if result.status != "SUCCESS" and fail_fast:
-            stop.set()
+        if result.status != "SUCCESS" and fail_fast and not stop.is_set():
+            halt()
         if on_result is not None:
             on_result(result)
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        list(pool.map(work, results))
+        futures = [pool.submit(work, result) for result in results]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:  # Ctrl-C: launch nothing more, end what runs, then re-raise
+            halt()
+            raise
     with suppress(Exception):  # history is a convenience: it never fails the sweep
         from daglab import _history
 
@@ -223,6 +323,9 @@ def run_sweep(
                 "sweep_id": sweep.sweep_id,
                 "target": target,
                 "file": str(sweep.path),
+                "mode": mode,
+                "partitions": [r.partition for r in results],
+                "statuses": [r.status for r in results],
                 "count": len(results),
                 "successes": sum(r.status == "SUCCESS" for r in results),
                 "duration_s": round(time.monotonic() - started, 3),

@@ -48,7 +48,7 @@ def test_init_in_a_create_dagster_project(git_project: Path, dagster_home: Path)
     assert first.exit_code == 0, first
     assert "dg-project" in first.stdout
     assert (root / "src" / "analytics" / "notebooks").is_dir()
-    assert 'repository_location_name: "analytics"' in (root / "daglab.yaml").read_text()
+    assert '  #   "analytics"\n' in (root / "daglab.yaml").read_text()  # as `dg dev` serves it
     assert "daglab doctor" in (root / "justfile").read_text()
     second = run_daglab("init", "--json", cwd=root)
     assert '"changed": false' in second.stdout

@@ -129,3 +129,25 @@ def test_a_large_sweep_at_a_terminal_asks_first(git_project: Path) -> None:
     code, err = at_a_terminal(git_project, b"", "--yes")
     assert code == 5, err
     assert "launch 5 runs?" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("CONFIG = [{'partition': 5}]\n", "config #0: partition must be a key"),
+        ("CONFIG = [{'partition': ''}]\n", "config #0: partition must be a key"),
+        (
+            "CONFIG = [{'partition': 'x', 'ops': {}}]\n",
+            "config #0: a config with a partition has the keys partition, config and label only;"
+            " found ops",
+        ),
+        ("CONFIG = [{'partition': {'date': 1}}]\n", "config #0: a partition mapping must map"),
+        ("CONFIG = [{'partition': 'x', 'config': [1]}]\n", "config #0: 'config' must be a mapping"),
+    ],
+)
+def test_a_malformed_partition_is_exit_7_before_any_contact(
+    git_project: Path, text: str, said: str
+) -> None:
+    code, out, err = sweep(git_project, text)
+    assert code == 7, (out, err)
+    assert said in err, err

@@ -97,7 +97,8 @@ def test_fix_creates_folders_and_config(cli, git_project: Path, free_ports: None
     assert checks["config_file"]["status"] == "fixed"
     assert (git_project / ".daglab" / "cache").is_dir()
     assert (git_project / "src" / "shop" / "notebooks").is_dir()
-    assert "repository_location_name" in (git_project / "daglab.yaml").read_text()
+    written = (git_project / "daglab.yaml").read_text()
+    assert "repository_location_name" not in written and '#   "proj"' in written
     again = checks_by_name(cli("doctor", "--json", cwd=git_project))
     assert again["notebooks_folder"]["status"] == "ok"
     assert again["config"]["status"] == "ok"
@@ -123,3 +124,45 @@ def test_table_output(cli, git_project: Path, free_ports: None) -> None:
     assert "daglab doctor" in result.stdout
     assert "No critical problems" in result.stdout
     assert "[tool.dg]" in result.stdout  # brackets are shown, not taken as markup
+
+
+def _daglab_imports(path: Path) -> set[str]:
+    """Every ``daglab.*`` module ``path`` imports, at module level or inside a function."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("daglab.")}
+
+
+def test_doctor_and_the_dev_sidecar_do_not_import_each_other() -> None:
+    import daglab
+
+    src = Path(daglab.__file__).parent
+    doctor_files = sorted((src / "_doctor").glob("*.py"))
+    assert len(doctor_files) >= 4
+    for path in doctor_files:
+        doctor = _daglab_imports(path)
+        assert not [name for name in doctor if name.startswith("daglab._sidecar")], path
+    sidecar_files = sorted((src / "_sidecar").glob("*.py"))
+    assert len(sidecar_files) >= 5
+    for path in sidecar_files:
+        imported = _daglab_imports(path)
+        assert not [name for name in imported if name.startswith("daglab._doctor")], path
+
+
+def test_importing_doctor_loads_no_dev_sidecar() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, daglab._doctor; "
+        "print(sorted(m for m in sys.modules if m.startswith('daglab._sidecar')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -32,17 +32,21 @@ def test_existing_project(cli, git_project: Path) -> None:
     notebooks = git_project / "src" / "shop" / "notebooks"
     assert (notebooks / "examples").is_dir()
     assert "shop" in (notebooks / "README.md").read_text()
-    config = yaml.safe_load((git_project / "daglab.yaml").read_text())
+    written = (git_project / "daglab.yaml").read_text()
+    config = yaml.safe_load(written)
     assert config["notebooks_dir"] == "src/shop/notebooks"
-    assert config["dagster"]["repository_location_name"] == "proj"  # as `dg dev` serves it
+    assert "repository_location_name" not in config["dagster"]  # retired: nothing read it
+    assert '  #   "proj"\n' in written  # the location as `dg dev` serves it, as a comment
+    assert data["locations"] == ["proj"] and data["location_name"] == "proj"
     assert config["dagster"]["repository_name"] == "__repository__"
     assert config["dagster"]["port"] == 3000 and config["marimo"]["port"] == 3010
     load_config(start=git_project)  # the file it wrote is valid
     ignored = (git_project / ".gitignore").read_text().splitlines()
     for entry in (
-        ".daglab/cache/",
-        "src/shop/notebooks/*.html",
-        "src/shop/notebooks/.ipynb_checkpoints/",
+        ".daglab/*",
+        "!.daglab/templates/",
+        "src/shop/notebooks/**/*.html",
+        "src/shop/notebooks/**/.ipynb_checkpoints/",
         "__marimo__/",
     ):
         assert entry in ignored
@@ -156,8 +160,9 @@ def test_bootstrap(cli, git_project: Path) -> None:
     assert (root / "src" / "fresh_shop" / "notebooks" / "examples").is_dir()
     assert not (root / "dagster").exists()
     config = load_config(start=root)
-    assert config.config.dagster.repository_location_name == "fresh_shop"
-    assert ".daglab/cache/" in (root / ".gitignore").read_text()
+    assert config.warnings == ()
+    assert data["locations"] == list(config.project.locations) and data["locations"]
+    assert ".daglab/*" in (root / ".gitignore").read_text().splitlines()
     before = snapshot(root)
     again: Result = cli(
         "init", "--bootstrap", "Fresh Shop", "--template", "minimal", "--json", cwd=git_project
@@ -229,3 +234,54 @@ def test_init_failing_half_way_restores_changed_files(cli, git_project: Path) ->
     assert result.exit_code in (7, 8), result
     assert snapshot(git_project) == before
     assert gitignore.read_text() == "*.pyc\n"
+
+
+def test_every_workspace_location_is_recorded_by_the_name_dagster_serves(
+    cli, git_project: Path
+) -> None:
+    from dagster._core.workspace.load_target import WorkspaceFileTarget
+
+    (git_project / "src" / "dagster_shop").mkdir(parents=True)
+    (git_project / "workspace.yaml").write_text(
+        "load_from:\n"
+        "  - python_module: {module_name: dagster_shop.definitions, working_directory: src}\n"
+        "  - python_file: {relative_path: analytics/pipelines.py}\n"
+        "  - python_file: {relative_path: jobs.py, attribute: defs}\n"
+        "  - python_package: {package_name: reports, location_name: reporting}\n"
+    )
+    result: Result = cli("init", "--json", "--no-examples", cwd=git_project)
+    assert result.exit_code == 0, result
+    target = WorkspaceFileTarget(paths=[str(git_project / "workspace.yaml")])
+    served = [origin.location_name for origin in target.create_origins()]
+    assert served == ["dagster_shop.definitions", "pipelines.py", "jobs.py:defs", "reporting"]
+    assert json.loads(result.stdout)["locations"] == served
+    written = (git_project / "daglab.yaml").read_text()
+    for name in served:
+        assert f"  #   {json.dumps(name)}\n" in written
+    assert "dagster-shop" not in written and "repository_location_name" not in written
+    table: Result = cli("init", cwd=git_project)
+    assert "Code locations: dagster_shop.definitions, pipelines.py, jobs.py:defs, reporting" in (
+        table.stdout.replace("\n", " ")
+    )
+
+
+def test_a_daglab_yaml_with_the_retired_location_key_still_loads_and_warns(
+    cli, git_project: Path
+) -> None:
+    make_dg_project(git_project)
+    (git_project / "daglab.yaml").write_text(
+        "dagster:\n  port: 3000\n  repository_location_name: my_code_location\n"
+    )
+    loaded = load_config(start=git_project)
+    assert loaded.config.dagster.port == 3000
+    assert len(loaded.warnings) == 1
+    assert (
+        "dagster.repository_location_name in ./daglab.yaml is no longer read"
+        in (loaded.warnings[0])
+    )
+    assert "--location" in loaded.warnings[0]
+    result: Result = cli("config", "show", cwd=git_project)
+    assert result.exit_code == 0, result
+    assert "repository_location_name" in result.stderr and "no longer read" in result.stderr
+    (git_project / "daglab.yaml").write_text("dagster:\n  port: 3000\n")
+    assert load_config(start=git_project).warnings == ()

@@ -69,10 +69,16 @@ MATRIX = {
     "minimal_job": spec("minimal", JOB, seed_data=True),
     "ml_asset": spec("ml"),
     "ml_job_lean": spec("ml", JOB, inprocess=False, attach=False),
+    # a partitioned target: a partition picker in the controls, used by launch and in-process
+    "default_asset_partitioned": spec(partitioned=True),
+    "minimal_asset_partitioned": spec("minimal", partitioned=True),
+    "ml_job_partitioned": spec("ml", JOB, partitioned=True),
 }
 
 
-@pytest.mark.parametrize("name", ["default_asset", "minimal_job", "ml_asset"])
+@pytest.mark.parametrize(
+    "name", ["default_asset", "minimal_job", "ml_asset", "default_asset_partitioned"]
+)
 def test_rendering_matches_the_snapshot(name: str) -> None:
     text = render_notebook(MATRIX[name])
     path = SNAPSHOTS / f"{name}.py"

@@ -138,3 +138,144 @@ def test_location_names_are_the_ones_dagster_serves(git_project: Path) -> None:
         '[tool.dagster]\nmodule_name = "dagster_testing.defs"\n'
     )
     assert find_project(git_project).location_name == "dagster_testing.defs"
+
+
+# -- the names Dagster serves, checked against Dagster's and dg's own code ---------------------
+
+
+def dagster_names(root: Path, target: str) -> list[str]:
+    """The location names Dagster itself gives ``workspace.yaml`` or ``pyproject.toml``."""
+    import os
+
+    from dagster._core.workspace.load_target import PyProjectFileTarget, WorkspaceFileTarget
+
+    here = Path.cwd()
+    os.chdir(root)  # Dagster reads pyproject.toml's modules relative to the current folder
+    try:
+        made = (
+            WorkspaceFileTarget(paths=[str(root / target)])
+            if target.startswith("workspace")
+            else PyProjectFileTarget(str(root / target))
+        )
+        return [origin.location_name for origin in made.create_origins()]
+    finally:
+        os.chdir(here)
+
+
+def dg_name(root: Path) -> str:
+    from dagster_dg_core.context import DgContext
+
+    return DgContext.for_project_environment(root, {}).code_location_name
+
+
+WORKSPACE = """load_from:
+  - python_module: {module_name: shop.definitions, working_directory: src}
+  - python_module: {module_name: shop.more, location_name: more_shop}
+  - python_module: shop.short
+  - python_file: {relative_path: pipelines/etl.py}
+  - python_file: {relative_path: defs.py, attribute: defs, location_name: named_file}
+  - python_file: analytics/pipelines.py
+  - python_file: {relative_path: other.py, attribute: defs}
+  - python_package: {package_name: dagster_testing}
+  - python_package: dagster_pkg
+  - python_package: {package_name: pkg2, location_name: package_two}
+  - grpc_server: {host: localhost, port: 4266}
+  - grpc_server: {host: remote, port: 4267, location_name: remote_code}
+"""
+
+
+def test_workspace_locations_are_named_as_dagster_names_them(git_project: Path) -> None:
+    from daglab._project import served_locations
+
+    (git_project / "workspace.yaml").write_text(WORKSPACE)
+    ours = list(served_locations(git_project, {}, dg_found=True))
+    assert ours == dagster_names(git_project, "workspace.yaml")
+    assert ours[:4] == ["shop.definitions", "more_shop", "shop.short", "etl.py"]
+    assert "grpc:localhost:4266" in ours and "remote_code" in ours
+    assert find_project(git_project).locations == tuple(ours)
+
+
+@pytest.mark.parametrize(
+    "dagster_table",
+    [
+        'module_name = "dagster_testing.definitions"\ncode_location_name = "dagster_testing"\n',
+        'module_name = "dagster_testing.definitions"\n',
+        'modules = [{type = "module", name = "one.defs"}, {type = "module", name = "two.defs"}]\n',
+        'modules = [{type = "module", name = "one.defs"}]\ncode_location_name = "one"\n',
+    ],
+)
+def test_tool_dagster_locations_are_named_as_dagster_names_them(
+    git_project: Path, dagster_table: str
+) -> None:
+    from daglab._project import read_pyproject, served_locations
+
+    text = '[project]\nname = "dagster-testing"\n\n[tool.dagster]\n' + dagster_table
+    (git_project / "pyproject.toml").write_text(text)
+    # a workspace.yaml beside it is not what `dagster dev` loads: pyproject.toml wins
+    (git_project / "workspace.yaml").write_text(WORKSPACE)
+    pyproject = read_pyproject(git_project / "pyproject.toml")
+    ours = list(served_locations(git_project, pyproject, dg_found=False))
+    assert ours == dagster_names(git_project, "pyproject.toml")
+    assert "dagster-testing" not in ours
+
+
+@pytest.mark.parametrize(
+    "dg_table",
+    [
+        'root_module = "dagster_testing"\n',
+        'root_module = "dagster_testing"\ncode_location_name = "testing"\n',
+        'root_module = "dagster_testing"\ndefs_module = "dagster_testing.d"\n',
+        'root_module = "dagster_testing"\ncode_location_target_module = "dagster_testing.d"\n',
+        # Dagster reads autoload_defs; dg 1.13 rejects the key, so only `dagster dev` applies
+        'root_module = "dagster_testing"\nautoload_defs = true\ndefs_module = "x.defs"\n',
+    ],
+)
+def test_dg_project_locations_are_named_as_dg_and_dagster_name_them(
+    tmp_path: Path, dg_table: str
+) -> None:
+    from daglab._project import read_pyproject, served_locations
+
+    root = tmp_path / "dagster-testing"
+    (root / "src" / "dagster_testing").mkdir(parents=True)
+    (root / ".git").mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "dagster-testing"\n\n[tool.dg]\ndirectory_type = "project"\n\n'
+        "[tool.dg.project]\n" + dg_table
+    )
+    pyproject = read_pyproject(root / "pyproject.toml")
+    # `dg dev` (what `daglab dev` runs when dg is installed) and `dagster dev` differ
+    if "autoload_defs" not in dg_table:
+        assert served_locations(root, pyproject, dg_found=True) == (dg_name(root),)
+    assert list(served_locations(root, pyproject, dg_found=False)) == dagster_names(
+        root, "pyproject.toml"
+    )
+
+
+def test_dg_workspace_names_each_project_as_dg_does(tmp_path: Path) -> None:
+    from daglab._project import served_locations
+
+    root = tmp_path / "ws"
+    (root / ".git").mkdir(parents=True)
+    (root / "dg.toml").write_text(
+        'directory_type = "workspace"\n\n[workspace]\n\n'
+        '[[workspace.projects]]\npath = "projects/shop-one"\n\n'
+        '[[workspace.projects]]\npath = "projects/two"\n'
+    )
+    one = root / "projects" / "shop-one"
+    one.mkdir(parents=True)
+    (one / "pyproject.toml").write_text(
+        '[project]\nname = "shop-one"\n[tool.dg]\ndirectory_type = "project"\n'
+        '[tool.dg.project]\nroot_module = "shop_one"\n'
+    )
+    two = root / "projects" / "two"
+    two.mkdir(parents=True)
+    (two / "pyproject.toml").write_text('[project]\nname = "two"\n')
+    (two / "dg.toml").write_text(
+        'directory_type = "project"\n[project]\nroot_module = "two"\n'
+        'code_location_name = "second"\n'
+    )
+    assert served_locations(root, {}, dg_found=True) == (dg_name(one), dg_name(two))
+    assert served_locations(root, {}, dg_found=True) == ("shop-one", "second")
+    assert served_locations(root, {}, dg_found=False) == ()  # only `dg dev` serves a workspace
+    project = find_project(root)
+    assert project.kind == "dg-workspace"

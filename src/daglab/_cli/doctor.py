@@ -44,7 +44,8 @@ def doctor(
     """Diagnose the environment and say what to do about each problem.
 
     Checks Python, daglab's packages, Dagster and marimo, DAGSTER_HOME and its instance, the
-    ports, the webserver and its GraphQL endpoint, daglab.yaml and telemetry.
+    ports, the webserver, its GraphQL endpoint and every code location it serves (a location
+    that failed to load is a critical failure showing Dagster's error), daglab.yaml and telemetry.
     """
     from pathlib import Path
 

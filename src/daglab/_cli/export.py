@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from daglab._cli._context import CliState
 from daglab._cli._endpoint import AuthToken, DagsterPort, DagsterUrl
+
+if TYPE_CHECKING:
+    from daglab import _export
+    from daglab._partitions import AssetPartitions
+    from daglab._partitions._backfill import PartitionChoice
 
 EXAMPLES = """[bold]Examples[/]
 
@@ -20,21 +25,34 @@ EXAMPLES = """[bold]Examples[/]
 
   daglab export nb.py --job quick_asset_job --metadata-key analysis
 
+  daglab export nb.py --job daily_sales_job --partition 2024-01-05
+
+  daglab export nb.py --attach asset://shop/by_region --partition date=2024-01-05,region=eu
+
+  daglab export nb.py --attach asset://shop/weekly_sales --all-partitions
+
   daglab export nb.py --attach asset://orders/raw_orders --upload s3://my-bucket/exports --json
 
-[bold]Attaching[/] records an asset observation through the webserver whose metadata entry
-KEY (--metadata-key) holds the HTML's path, with KEY_notebook, KEY_git_commit,
-KEY_exported_at and, after an upload, KEY_url and KEY_signed_url (valid 7 days). Where
-DAGSTER_HOME is the webserver's own instance (checked: it must already hold the observation
-just recorded), the paths and links are recorded once more as typed path/url entries, which
-the UI shows as links. [bold]--job NAME[/] attaches to every asset the job materializes; a job
-of ops only is refused (exit 7): Dagster keeps no metadata on a job.
+[bold]Attaching[/] records one asset observation whose metadata entry KEY (--metadata-key)
+holds the HTML's path, with KEY_notebook, KEY_git_commit, KEY_exported_at and, after an
+upload, KEY_url and KEY_signed_url (valid 7 days). It goes through the webserver, as text;
+where DAGSTER_HOME is the webserver's own instance (checked: it must hold the webserver's
+latest runs), it is recorded there instead, with typed path/url entries the UI shows as links.
+Dagster's own instance messages go to daglab's log file (--log-level INFO shows them).
+[bold]--job NAME[/] attaches to every asset the job materializes; a job of ops only is refused
+(exit 7): Dagster keeps no metadata on a job.
+
+[bold]Partitions[/]: a partitioned asset is attached to one partition (asset://KEY:PARTITION or
+--partition KEY, multi-dimensional as dim=key,dim=key) or to each of them (--all-partitions),
+never as a whole. Without either, a terminal asks which; otherwise it is exit 7, before the
+notebook runs. Unpartitioned assets of a --job are attached to as a whole.
 
 Exit codes: 2 bad flags, --attach syntax or storage scheme; 3 a missing filesystem package
 (pip install 'daglab\\[cloud]') or a webserver without the observation endpoint (the code to
 attach from inside the asset is printed); 5 webserver down or upload failed; 6 credentials
 refused (or the sandbox refuses attaching: nothing written); 7 notebook missing, empty or not
-text, a file name too long, an --output folder outside the project that does not exist, a cell
+text, a partitioned asset without a partition (or with one it does not have), a file name too
+long, an --output folder outside the project that does not exist, a cell
 failed (nothing written) or no such asset/job; 8 the file exists and daglab did not write it
 (--force overwrites it).
 
@@ -104,6 +122,19 @@ def export(
             show_default=False,
         ),
     ] = None,
+    partition: Annotated[
+        str | None,
+        typer.Option(
+            "--partition",
+            help="The partition to attach to (multi-dimensional: dim=key,dim=key).",
+            metavar="KEY",
+            show_default=False,
+        ),
+    ] = None,
+    all_partitions: Annotated[
+        bool,
+        typer.Option("--all-partitions", help="Attach to every partition of partitioned assets."),
+    ] = False,
     metadata_key: Annotated[
         str | None,
         typer.Option(
@@ -219,6 +250,9 @@ def export(
                 on_stage=stage,
                 on_upload=sent,
                 force=force,
+                partition=partition,
+                all_partitions=all_partitions,
+                choose=_prompt(status) if _interactive(json_output) else None,
             )
     finally:
         if client is not None:
@@ -243,12 +277,62 @@ def export(
             out.print(f"  signed URL{until}: {safe(up.signed_url)}", soft_wrap=True)
         else:
             out.print(f"  [yellow]no signed URL:[/] {safe(up.sign_error)}", soft_wrap=True)
+    by_asset: dict[str, list[_export.Attached]] = {}
     for attached in report.attached:
-        where = f" partition {safe(attached.partition)}" if attached.partition else ""
+        by_asset.setdefault(attached.asset, []).append(attached)
+    for asset, entries in by_asset.items():
+        first = entries[0]
+        if len(entries) > 1:
+            last = entries[-1].partition
+            where = f" {len(entries):,} partitions ({safe(first.partition)} .. {safe(last)})"
+        else:
+            where = f" partition {safe(first.partition)}" if first.partition else ""
         out.print(
-            f"[green]✓[/] attached to {safe(attached.asset)}{where} as metadata"
-            f" {safe(key)!r}" + (" (with typed path/url entries)" if attached.typed else ""),
+            f"[green]✓[/] attached to {safe(asset)}{where} as metadata {safe(key)!r}"
+            + (" (with typed path/url entries)" if first.typed else ""),
             soft_wrap=True,
         )
-        if not attached.typed and attached.typed_note:
-            out.print(f"  [dim]text entries only: {safe(attached.typed_note)}[/]", soft_wrap=True)
+        if not first.typed and first.typed_note:
+            out.print(f"  [dim]text entries only: {safe(first.typed_note)}[/]", soft_wrap=True)
+
+
+def _interactive(json_output: bool) -> bool:
+    import sys
+
+    return not json_output and sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _prompt(status: Any) -> _export.Chooser:
+    """Ask on the terminal which partition(s) a partitioned asset is attached to."""
+    from daglab._cli._output import console, safe
+    from daglab._partitions._backfill import PartitionChoice
+
+    def choose(found: AssetPartitions) -> PartitionChoice:
+        from rich.prompt import Prompt
+
+        if status is not None:
+            status.stop()
+        err = console(stderr=True)
+        keys = found.keys
+        shown = ", ".join(keys[-_OFFERED:])
+        more = f" (the last {_OFFERED} of {len(keys):,})" if len(keys) > _OFFERED else ""
+        err.print(
+            f"asset {safe(found.asset)} is partitioned ({safe((found.type or '').lower())})."
+            f" Its keys{more}: {safe(shown) or 'none yet'}",
+            soft_wrap=True,
+        )
+        answer = Prompt.ask(
+            "Attach to which partition? (a key, or 'all')",
+            console=err,
+            default=keys[-1] if keys else None,
+        )
+        if status is not None:
+            status.start()
+        text = (answer or "").strip()
+        return PartitionChoice(all=True) if text == "all" else PartitionChoice(key=text)
+
+    return choose
+
+
+#: How many of a partitioned asset's keys the prompt shows.
+_OFFERED = 10

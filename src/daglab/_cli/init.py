@@ -133,6 +133,7 @@ def _render(result: object, json_output: bool) -> None:
                 "kind": project.kind,
                 "package": project.package,
                 "location_name": project.location_name,
+                "locations": list(project.locations),
                 "notebooks_dir": str(result.notebooks_dir),
                 "changed": result.changed,
                 "files": [
@@ -140,6 +141,7 @@ def _render(result: object, json_output: bool) -> None:
                     for item in result.files
                 ],
                 "next_steps": result.next_steps,
+                "warnings": result.warnings,
             }
         )
         return
@@ -148,10 +150,15 @@ def _render(result: object, json_output: bool) -> None:
     out.print(
         f"[bold]{title}[/] in {safe(project.root)} ({project.kind}, package {project.package})"
     )
+    if project.locations:
+        names = ", ".join(project.locations)
+        out.print(f"Code locations: {safe(names)}")
     for item in result.files:
         out.print(f"  {ACTION_STYLE[item.action]:<12} {safe(project.relative(item.path))}")
     if not result.changed:
         out.print("[dim]Nothing changed; pass --force to overwrite.[/]")
+    for warning in result.warnings:
+        out.print(f"[yellow]warning:[/] {safe(warning)}")
     out.print("\n[bold]Next steps[/]")
     for step in result.next_steps:
         out.print(f"  {safe(step)}")

@@ -37,6 +37,8 @@ EXAMPLES = """[bold]Examples[/]
 
   daglab run --job train --sweep configs.py --parallel 2 --fail-fast
 
+  daglab run --asset-selection shop/daily_sales --sweep days.py --in-process --parallel 2
+
   daglab run --asset-selection shop/daily_sales --partition 2024-01-05
 
   daglab run --asset-selection shop/daily_sales --partition-range 2024-01-01...2024-01-30
@@ -75,7 +77,8 @@ def run(
         str | None,
         typer.Option(
             "--partition",
-            help="Partition key to run; multi-dimensional as dim=key,dim=key.",
+            help="Partition key to run; multi-dimensional as dim=key,dim=key. With --sweep:"
+            " the partition of each config that names none.",
             show_default=False,
         ),
     ] = None,
@@ -140,6 +143,15 @@ def run(
     sequential: Annotated[
         bool, typer.Option("--sequential", help="Sweep runs one after another.")
     ] = False,
+    in_process: Annotated[
+        bool,
+        typer.Option(
+            "--in-process",
+            help="Run each sweep config in-process, in a subprocess of its own; no webserver"
+            " (--parallel default: performance.sweep_parallel, at most the CPU count). A config"
+            " is stopped after --timeout only when that is given.",
+        ),
+    ] = False,
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Start no new sweep run after one fails.")
     ] = False,
@@ -184,22 +196,58 @@ def run(
     from daglab._partitions._backfill import PartitionChoice
 
     started = time.monotonic()
-    choice = PartitionChoice.from_flags(partition, partition_range, all_partitions)
-    if choice is not None and sweep is not None:
-        raise UsageError(
-            "--sweep and the partition flags exclude each other",
-            remediation="Give each config its partition in the sweep file instead.",
-        )
     state: CliState = ctx.ensure_object(CliState)
-    if sweep is not None and (run_config is not None or config_yaml is not None):
-        raise UsageError("--sweep supplies the run configs; drop --run-config/--config-yaml")
-    if sweep is not None and not wait:
-        raise UsageError(
-            "--sweep waits for its runs (each launch may wait for a free slot); drop --no-wait",
-            remediation="Launch single runs with --no-wait and follow them with `daglab wait`.",
+    if sweep is not None:
+        from daglab._cli._sweep import SweepOptions, sweep_command
+
+        options = SweepOptions(
+            path=sweep,
+            job=job,
+            repo=repo,
+            location=location,
+            asset_selection=asset_selection,
+            asset_pattern=asset_pattern,
+            partition=partition,
+            partition_range=partition_range,
+            all_partitions=all_partitions,
+            run_config=run_config,
+            config_yaml=config_yaml,
+            tags=tag or [],
+            validate_only=validate_only,
+            wait=wait,
+            timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
+            parallel=parallel,
+            sequential=sequential,
+            fail_fast=fail_fast,
+            max_configs=max_configs,
+            yes=yes,
+            in_process=in_process,
+            sandbox=sandbox,
+            dagster_port=dagster_port,
+            url=url,
+            auth_token=auth_token,
+            json_output=json_output,
         )
-    if sequential and parallel is not None:
-        raise UsageError("give --sequential or --parallel, not both")
+        sweep_command(state, options)
+        return
+    unused = [
+        flag
+        for flag, given in (
+            ("--parallel", parallel is not None),
+            ("--sequential", sequential),
+            ("--fail-fast", fail_fast),
+            ("--max-configs", max_configs is not None),
+            ("--in-process", in_process),
+        )
+        if given
+    ]
+    if unused:
+        raise UsageError(
+            f"{', '.join(unused)}: these apply only to --sweep",
+            remediation="Add --sweep FILE, or drop them.",
+        )
+    choice = PartitionChoice.from_flags(partition, partition_range, all_partitions)
     config = _runs.parse_run_config(run_config, config_yaml)
     tags = _runs.parse_tags(tag or [])
     client = make_client(
@@ -208,20 +256,11 @@ def run(
         url=url,
         token=auth_token,
         sandbox=sandbox or None,
-        launched_by="sweep" if sweep is not None else "cli",
+        launched_by="cli",
     )
     assert state.loaded is not None
     performance = state.loaded.config.performance
     out = console(stderr=True)
-    if sweep is not None:  # a bad file fails before anything is contacted
-        from daglab._cli._sweep import load_and_confirm
-
-        loaded_sweep = load_and_confirm(
-            sweep,
-            performance,
-            max_configs=max_configs,
-            ask=not (yes or json_output or validate_only),
-        )
     with client:
         target = _runs.resolve_target(
             client,
@@ -231,23 +270,6 @@ def run(
             asset_selection=asset_selection,
             asset_pattern=asset_pattern,
         )
-        if sweep is not None:
-            from daglab._cli._sweep import run_sweep_command
-
-            run_sweep_command(
-                client,
-                target,
-                loaded_sweep,
-                tags=tags,
-                parallel=1 if sequential else (parallel or performance.max_concurrent_runs),
-                max_concurrent=performance.max_concurrent_runs,
-                fail_fast=fail_fast,
-                timeout=timeout if timeout is not None else performance.max_wait_time,
-                cancel_on_timeout=cancel_on_timeout,
-                validate_only=validate_only,
-                json_output=json_output,
-            )
-            return
         plan = _runs.plan_partitions(client, target, choice)
         if plan.config is not None and not config:
             config = plan.config  # a partitioned job's config comes from its partition

@@ -144,9 +144,11 @@ def scaffold(
     from daglab._cli._endpoint import endpoint_overrides
     from daglab._cli._output import ACTION_STYLE, console, print_json, safe
     from daglab._errors import ValidationError
+    from daglab._gitignore import ignore_warnings
     from daglab._logging import register_secret
     from daglab._notebooks.scaffold import ScaffoldRequest, scaffold_notebook
     from daglab._pairs import split_pairs
+    from daglab._scaffold.webserver import for_scaffold
 
     state: CliState = ctx.ensure_object(CliState)
     register_secret(auth_token)
@@ -181,9 +183,12 @@ def scaffold(
     out = console()
     if not json_output:
         out.print("[dim]Checking the target…[/]")
-    result = scaffold_notebook(loaded, request, token=auth_token)
+    # a webserver that accepts connections but does not answer must not hold scaffold for 30 s
+    checked = for_scaffold(loaded, token=auth_token)
+    result = scaffold_notebook(checked, request, token=auth_token)
+    warnings = ignore_warnings(loaded.project.root, [result.path])
     if json_output:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), "warnings": warnings})
         return
     project = loaded.project
     where = "the running webserver" if result.checked_against == "server" else "the project's code"
@@ -200,6 +205,8 @@ def scaffold(
         out.print(f"  committed as {safe(result.commit[:12])}")
     for note in result.notes:
         out.print(f"  [yellow]note:[/] {safe(note)}")
+    for warning in warnings:
+        out.print(f"  [yellow]warning:[/] {safe(warning)}")
     out.print(
         f"\nNext: [bold]marimo edit {safe(project.relative(result.path))}[/]"
         " (or `daglab dev`, which starts Dagster beside it)"

@@ -284,6 +284,22 @@ class Sensor:
         return {**asdict(self), "jobs": list(self.jobs)}
 
 
+def _python_error_text(error: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """A ``PythonError`` as Python prints a chained traceback, and its causes' messages."""
+    message = str(error.get("message") or "the location failed to load").rstrip()
+    parts = [message, "".join(str(line) for line in error.get("stack") or []).rstrip()]
+    causes = []
+    for cause in error.get("causes") or []:
+        text = str(cause.get("message") or "").rstrip()
+        causes.append(text)
+        parts += [
+            "\nThe above exception was caused by the following exception:",
+            text,
+            "".join(str(line) for line in cause.get("stack") or []).rstrip(),
+        ]
+    return "\n".join(part for part in parts if part) + "\n", tuple(causes)
+
+
 @dataclass(frozen=True)
 class Location:
     """A code location; ``load_status`` is ``FAILED`` when it did not load (``error`` says why:
@@ -291,8 +307,11 @@ class Location:
 
     name: str
     load_status: str
+    #: The whole error as Dagster reports it: its message and stack, then each cause's.
     error: str | None = None
     repositories: tuple[str, ...] = ()
+    #: The messages of the error's causes, outermost first (the last is the root cause).
+    causes: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -333,8 +352,8 @@ class Discovery:
             loaded = entry.get("locationOrLoadError") or {}
             if loaded.get("__typename") != "RepositoryLocation":
                 if loaded.get("__typename") == "PythonError":
-                    error = str(loaded.get("message") or "the location failed to load")
-                    locations.append(Location(entry["name"], "FAILED", error))
+                    error, causes = _python_error_text(loaded)
+                    locations.append(Location(entry["name"], "FAILED", error, causes=causes))
                 else:  # still loading, or no answer yet
                     locations.append(Location(entry["name"], entry.get("loadStatus", "?")))
                 continue

@@ -19,13 +19,20 @@ from daglab._export.metadata import (
 )
 from daglab._export.paths import export_target
 from daglab._export.retention import apply_retention
-from daglab._export.targets import ASSET_SCHEME, AttachTarget, parse_attach, resolve_targets
+from daglab._export.targets import (
+    ASSET_SCHEME,
+    AttachTarget,
+    Chooser,
+    parse_attach,
+    resolve_targets,
+)
 
 __all__ = [
     "ASSET_SCHEME",
     "EXPORT_TIMEOUT",
     "AttachTarget",
     "Attached",
+    "Chooser",
     "ExportReport",
     "Exported",
     "Stage",

@@ -1,21 +1,21 @@
-"""Attaching an export to assets in Dagster.
+"""Attaching an export to assets in Dagster: one observation per asset (or partition).
 
-Attaching records an asset observation through the webserver's ``/report_asset_observation/``
-endpoint (GraphQL's runless-event mutation takes no metadata). That endpoint turns every value
-into text, so when the webserver's instance is also reachable from this process, the same
-metadata is recorded a second time in-process with typed ``MetadataValue.path`` /
-``MetadataValue.url`` entries, which the UI shows as a path and a link. "The same instance" is
-proven, not assumed: each attachment carries a fresh export id, and the in-process observation
-is written only when the local instance (``DAGSTER_HOME``) already holds the observation the
-webserver just recorded with that id. A ``DAGSTER_HOME`` pointing anywhere else cannot contain
-it, whatever its configuration looks like.
+The observation is recorded through the webserver's ``/report_asset_observation/`` endpoint
+(GraphQL's runless-event mutation takes no metadata), which turns every value into text - unless
+the webserver's instance is also this process's ``DAGSTER_HOME``: then it is recorded there,
+once, with typed ``MetadataValue.path`` / ``MetadataValue.url`` entries, which the UI shows as a
+path and a link. "The same instance" is proven, not assumed, and without writing anything: the
+local instance must hold one of the runs the webserver lists as its latest (run ids are random,
+so a ``DAGSTER_HOME`` pointing anywhere else cannot hold them, whatever its configuration looks
+like). A webserver with no run yet proves nothing: the text entries are recorded then.
+Opening the local instance is quiet: Dagster's messages go to daglab's log file.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 from daglab._export.metadata import export_metadata, generate_compute_helper, typed_metadata
 from daglab._export.targets import AttachTarget, _as_target, resolve_targets
+
+#: How many of the webserver's latest runs the local instance is checked for.
+_PROOF_RUNS = 5
 
 log = get_logger("export")
 
@@ -75,42 +78,66 @@ class _LocalInstance:
         try:
             from dagster import DagsterInstance
 
-            self.instance = DagsterInstance.get()
-        except Exception as exc:  # any failure only means: no typed copy
+            from daglab._inprocess._quiet import dagster_quiet
+
+            with dagster_quiet():
+                self.instance = DagsterInstance.get()
+        except Exception as exc:  # any failure only means: no typed entries
             self.problem = f"cannot open the instance in DAGSTER_HOME={home}: {exc}"
 
-    def holds(self, target: AttachTarget, id_key: str, export_id: str) -> bool:
-        """Whether the local instance holds the observation the webserver just recorded."""
-        from dagster import AssetKey
-
-        records = self.instance.fetch_observations(AssetKey(list(target.path)), limit=20).records
-        for record in records:
-            observation = record.asset_observation
-            value = observation.metadata.get(id_key) if observation is not None else None
-            if getattr(value, "value", value) == export_id:
-                return True
-        return False
+    def prove(self, client: DagsterClient) -> None:
+        """Keep the instance only if it holds one of the webserver's latest runs."""
+        if self.instance is None:
+            return
+        home = os.environ.get("DAGSTER_HOME")
+        try:
+            runs = client.runs(limit=_PROOF_RUNS)
+            held = any(self.instance.has_run(run.run_id) for run in runs)
+        except Exception as exc:  # no proof: the text entries, through the webserver
+            runs, held = [], False
+            self.problem = f"cannot compare DAGSTER_HOME={home} with the webserver's: {exc}"
+        else:
+            if not runs:
+                self.problem = (
+                    f"the webserver has no run yet to prove DAGSTER_HOME={home} is its instance"
+                )
+            elif not held:
+                self.problem = (
+                    f"DAGSTER_HOME={home} is not the webserver's instance (it holds none of the"
+                    " webserver's latest runs)"
+                )
+        if not held:
+            self.close()
+            self.instance = None
 
     def record(self, target: AttachTarget, metadata: Mapping[str, Any], description: str) -> None:
         from dagster import AssetKey, AssetObservation
 
-        self.instance.report_runless_asset_event(
-            AssetObservation(
-                asset_key=AssetKey(list(target.path)),
-                partition=target.partition,
-                metadata=typed_metadata(metadata),
-                description=description,
+        from daglab._inprocess._quiet import dagster_quiet
+
+        with dagster_quiet():
+            self.instance.report_runless_asset_event(
+                AssetObservation(
+                    asset_key=AssetKey(list(target.path)),
+                    partition=target.partition,
+                    metadata=typed_metadata(metadata),
+                    description=description,
+                )
             )
-        )
 
     def close(self) -> None:
         if self.instance is not None:
-            self.instance.dispose()
+            from daglab._inprocess._quiet import dagster_quiet
+
+            with dagster_quiet():
+                self.instance.dispose()
 
 
 @contextmanager
-def _local_instance(enabled: bool) -> Iterator[_LocalInstance | None]:
+def _local_instance(enabled: bool, client: DagsterClient) -> Iterator[_LocalInstance | None]:
     local = _LocalInstance() if enabled else None
+    if local is not None:
+        local.prove(client)
     try:
         yield local
     finally:
@@ -139,24 +166,16 @@ def _attach_one(
     export_id = uuid.uuid4().hex
     id_key = f"{metadata_key}_export_id"
     entries = {**metadata, id_key: export_id}
-    try:
-        client.report_observation(
-            target.path, entries, partition=target.partition, description=description
-        )
-    except (ConnectivityError, ValidationError) as exc:
-        if not _endpoint_missing(exc):
-            raise
-        code = generate_compute_helper(target.path, metadata, partition=target.partition)
-        raise EnvironmentMissingError(
-            f"{client.base_url} has no /report_asset_observation/ endpoint"
-            f" (HTTP {exc.details.get('http_status')}): Dagster older than 1.5, or a proxy that"
-            f" does not pass it on; nothing was attached to {target.key}",
-            remediation="Upgrade Dagster, or attach the export from inside the asset:\n" + code,
-            compute_helper=code,
-        ) from exc
-    typed, note = False, None
-    if local is not None:
-        typed, note = _record_typed(local, target, entries, id_key, export_id, description)
+    typed, note = False, local.problem if local is not None else None
+    if local is not None and local.instance is not None:
+        try:
+            local.record(target, entries, description)
+            typed = True
+        except Exception as exc:  # the text entries, through the webserver, instead
+            log.warning("typed metadata not recorded on the local instance: %s", exc)
+            note = f"recording typed entries failed: {exc}"
+    if not typed:
+        _report(client, target, entries, metadata, description)
     attached = Attached(target.key, target.partition, entries, typed, note, export_id)
     from daglab import _history
 
@@ -176,28 +195,29 @@ def _attach_one(
     return attached
 
 
-def _record_typed(
-    local: _LocalInstance,
+def _report(
+    client: DagsterClient,
     target: AttachTarget,
     entries: Mapping[str, Any],
-    id_key: str,
-    export_id: str,
+    metadata: Mapping[str, Any],
     description: str,
-) -> tuple[bool, str | None]:
-    if local.instance is None:
-        return False, local.problem
+) -> None:
+    """The observation, as text entries, through the webserver's REST endpoint."""
     try:
-        if not local.holds(target, id_key, export_id):
-            home = os.environ.get("DAGSTER_HOME")
-            return False, (
-                f"DAGSTER_HOME={home} is not the webserver's instance (it does not hold the"
-                " observation the webserver just recorded)"
-            )
-        local.record(target, entries, description)
-    except Exception as exc:  # the text entries are recorded; typed ones are a bonus
-        log.warning("typed metadata not recorded on the local instance: %s", exc)
-        return False, f"recording typed entries failed: {exc}"
-    return True, None
+        client.report_observation(
+            target.path, entries, partition=target.partition, description=description
+        )
+    except (ConnectivityError, ValidationError) as exc:
+        if not _endpoint_missing(exc):
+            raise
+        code = generate_compute_helper(target.path, metadata, partition=target.partition)
+        raise EnvironmentMissingError(
+            f"{client.base_url} has no /report_asset_observation/ endpoint"
+            f" (HTTP {exc.details.get('http_status')}): Dagster older than 1.5, or a proxy that"
+            f" does not pass it on; nothing was attached to {target.key}",
+            remediation="Upgrade Dagster, or attach the export from inside the asset:\n" + code,
+            compute_helper=code,
+        ) from exc
 
 
 def attach_targets(
@@ -209,22 +229,28 @@ def attach_targets(
     description: str | None = None,
     typed: bool = True,
     start: Path | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> list[Attached]:
-    """Record one observation carrying ``metadata`` on each of ``targets`` (already checked)."""
+    """Record one observation carrying ``metadata`` on each of ``targets`` (already checked);
+    ``on_progress(done, total)`` after each."""
     text = description or "Notebook export recorded by daglab"
-    with _local_instance(typed and bool(targets)) as local:
-        return [
-            _attach_one(
-                client,
-                target,
-                metadata,
-                metadata_key=metadata_key,
-                description=text,
-                local=local,
-                start=start,
+    attached: list[Attached] = []
+    with _local_instance(typed and bool(targets), client) as local:
+        for target in targets:
+            attached.append(
+                _attach_one(
+                    client,
+                    target,
+                    metadata,
+                    metadata_key=metadata_key,
+                    description=text,
+                    local=local,
+                    start=start,
+                )
             )
-            for target in targets
-        ]
+            if on_progress is not None:
+                on_progress(len(attached), len(targets))
+    return attached
 
 
 def attach_metadata(

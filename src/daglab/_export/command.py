@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 from daglab._export.attach import Attached, attach_targets
 from daglab._export.html import EXPORT_TIMEOUT, Exported, Stage, _preflight, export_html
 from daglab._export.metadata import export_metadata
-from daglab._export.targets import AttachTarget, parse_attach, resolve_targets
+from daglab._export.targets import AttachTarget, Chooser, parse_attach, resolve_targets
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,27 @@ def export_notebook(
     on_stage: Stage | None = None,
     on_upload: Progress | None = None,
     force: bool = False,
+    partition: str | None = None,
+    all_partitions: bool = False,
+    choose: Chooser | None = None,
 ) -> ExportReport:
     """``daglab export``: check the targets, export, upload, then attach.
 
     Everything that can be checked first is (the ``--attach`` syntax, the upload URL, the asset
-    or job on the webserver), so a bad target exports and attaches nothing.
+    or job on the webserver, the partition of a partitioned asset), so a bad target exports and
+    attaches nothing. A partitioned asset is attached to ``partition``, to every partition
+    (``all_partitions``), or to what ``choose`` answers; without any of them it is refused.
     """
     if attach is not None and job is not None:
         raise UsageError("give --attach or --job, not both")
     target = parse_attach(attach) if isinstance(attach, str) else attach
     destination = _preflight(Path(notebook), upload)
     targets: list[AttachTarget] = []
+    if (partition is not None or all_partitions) and target is None and job is None:
+        raise UsageError(
+            "--partition and --all-partitions choose the partition to attach to",
+            remediation="Give --attach asset://KEY or --job NAME with them.",
+        )
     if target is not None or job is not None:
         if client is None:
             raise UsageError("attaching needs a Dagster client")
@@ -65,7 +76,14 @@ def export_notebook(
             on_stage(f"checking the target on {client.base_url}")
         # the sandbox refuses the observation: say so before anything is written
         client.check_allowed("report_observation")
-        targets = resolve_targets(client, attach=target, job=job)
+        targets = resolve_targets(
+            client,
+            attach=target,
+            job=job,
+            partition=partition,
+            all_partitions=all_partitions,
+            choose=choose,
+        )
     exported = export_html(
         notebook,
         output,
@@ -81,7 +99,11 @@ def export_notebook(
         return ExportReport(exported)
     assert client is not None
     if on_stage is not None:
-        on_stage(f"attaching to {len(targets)} asset(s)")
+        assets = len({t.path for t in targets})
+        on_stage(
+            f"attaching to {assets} asset(s)"
+            + (f", {len(targets)} partitions" if len(targets) > assets else "")
+        )
     entries = export_metadata(
         metadata_key,
         html=exported.path,
@@ -96,5 +118,17 @@ def export_notebook(
         metadata_key=metadata_key,
         description=f"Notebook {Path(notebook).name} exported by daglab",
         start=Path(notebook).resolve().parent,
+        on_progress=_progress(on_stage) if len(targets) > 1 else None,
     )
     return ExportReport(exported, attached)
+
+
+def _progress(on_stage: Stage | None) -> Callable[[int, int], None] | None:
+    if on_stage is None:
+        return None
+    stage = on_stage
+
+    def done(count: int, total: int) -> None:
+        stage(f"attached {count:,} of {total:,}")
+
+    return done

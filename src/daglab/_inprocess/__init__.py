@@ -18,9 +18,14 @@ runs. Decisions, in one place:
   project configures them: an asset that writes to a database through a resource writes there.
 - **Checks and partitions.** An asset runs with its asset checks; a failed check of ERROR
   severity makes the run unsuccessful. A dynamic partition key is added to the ephemeral
-  instance; an unknown static or time partition key is refused before anything runs.
+  instance (and ``dynamic_partitions`` adds more, for code that lists them); an unknown static
+  or time partition key is refused before anything runs. As in Dagster, an unpartitioned asset
+  runs beside partitioned upstream assets: ``partition_key`` picks their partition, and the
+  unpartitioned asset loads the partitions its partition mapping names (every one by default),
+  which a throw-away run has stored only one of - the error then says so.
 - **Quiet.** Dagster's event stream is logged at ``log_level`` (``WARNING`` by default), not
-  DEBUG; the result carries the timing and memory summary.
+  DEBUG; the result carries the timing and memory summary. Dagster's instance messages and
+  beta/preview warnings go to daglab's log file, not the terminal.
 - **Assets run with their upstream assets.** The ephemeral instance has no earlier
   materializations, so an asset is materialized together with every materializable asset
   upstream of it (``upstream=False`` selects the asset alone, for IO managers that can load
@@ -46,7 +51,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Literal
@@ -54,6 +59,7 @@ from typing import Any, Literal
 from daglab._checks import CheckResult
 from daglab._errors import RunFailedError, ValidationError
 from daglab._inprocess._execute import execute
+from daglab._inprocess._quiet import dagster_quiet
 from daglab._inprocess._result import InProcessResult, Kind
 from daglab._inprocess._source import (
     _import,
@@ -92,6 +98,7 @@ def run_inprocess(
     load_values: bool = True,
     io_managers: Literal["temporary", "project"] = "temporary",
     log_level: str = "WARNING",
+    dynamic_partitions: Mapping[str, Sequence[str]] | None = None,
 ) -> InProcessResult:
     """Run the job or asset ``target`` of the project's ``Definitions`` in this process.
 
@@ -109,6 +116,7 @@ def run_inprocess(
         run_config: Run config, as for the Dagster UI's launchpad.
         partition_key: The partition to run, for partitioned assets and jobs (a dynamic key
             is added to the ephemeral instance; multi-dimensional keys as ``2024-01-01|eu``).
+            For an unpartitioned asset with partitioned upstream assets, their partition.
         tags: Tags of the (ephemeral) run.
         raise_on_error: Raise :class:`RunFailedError` when the run fails, instead of returning
             ``success=False``.
@@ -118,6 +126,8 @@ def run_inprocess(
         io_managers: ``"temporary"`` (default) writes every output under a temporary folder;
             ``"project"`` uses the project's own IO managers, and so its real storage.
         log_level: The level of Dagster's event log on the console (``DEBUG`` shows all).
+        dynamic_partitions: ``{dynamic partitions definition name: [keys]}`` to add to the
+            ephemeral instance before the run (each name must be one the definitions use).
 
     The module docstring describes the instance, reloading and error decisions. Calls run one
     at a time per process (they change ``sys.path``, ``sys.modules`` and ``os.environ``); a
@@ -140,7 +150,7 @@ def run_inprocess(
         found = find_project(project)
         scratch = Path(tmp) / "io" if io_managers == "temporary" else None
         load_started = time.perf_counter()
-        with _project_env(found.root):
+        with _project_env(found.root), dagster_quiet():
             repository, chosen_kind, name, key, source = _find_target(
                 found, target, kind, module, location, scratch
             )
@@ -161,6 +171,7 @@ def run_inprocess(
                     load_values=load_values,
                     load_duration=load_duration,
                     log_level=log_level,
+                    dynamic_partitions=dynamic_partitions,
                 )
     with suppress(Exception):  # the local history `daglab stats` reads; never fails a run
         from daglab import _history
@@ -270,7 +281,7 @@ def load_repository(project: Project, module: str | None = None) -> tuple[Any, s
     from daglab._compat import require
 
     require("dagster", needed_for="loading the project's definitions")
-    with _RUN_LOCK:
+    with _RUN_LOCK, dagster_quiet():
         source = _source_for(project, module)
         with _on_sys_path(source.paths):
             loaded = _import(source, project)
@@ -288,7 +299,7 @@ def load_repositories(project: Project) -> list[tuple[Any, str, str | None]]:
     require("dagster", needed_for="loading the project's definitions")
     loaded: list[tuple[Any, str, str | None]] = []
     errors: list[ValidationError] = []
-    with _RUN_LOCK, _project_env(project.root):
+    with _RUN_LOCK, _project_env(project.root), dagster_quiet():
         for index, source in enumerate(sources_for(project, None)):
             with _on_sys_path(source.paths):
                 try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,14 @@ from typing import Any
 from daglab._checks import CheckResult, blocking_failures, describe_failures
 from daglab._errors import ValidationError
 from daglab._inprocess._result import REPR_LIMIT, InProcessResult
-from daglab._inprocess._target import add_dynamic_partition, check_partition, selection_for
+from daglab._inprocess._target import (
+    add_dynamic_partition,
+    check_child_partition,
+    check_dynamic_partitions,
+    check_partition,
+    run_partitions,
+    selection_for,
+)
 
 _STEP_STATUS = {
     "STEP_START": "started",
@@ -125,15 +132,23 @@ def execute(
     load_values: bool,
     load_duration: float,
     log_level: str,
+    dynamic_partitions: Mapping[str, Sequence[str]] | None = None,
 ) -> InProcessResult:
-    """Run ``kind`` ``name`` of ``repository`` on an ephemeral instance in ``instance_dir``."""
+    """Run ``kind`` ``name`` of ``repository`` on an ephemeral instance in ``instance_dir``;
+    ``dynamic_partitions`` (``{definition name: keys}``) are added to it first."""
     from dagster import DagsterInstance
 
+    dynamic = check_dynamic_partitions(repository, dynamic_partitions)
     selection: list[Any] | None = None
+    children: dict[str, list[str]] = {}  # op name of an unpartitioned asset -> partitioned parents
     if kind == "asset":
-        partitions_def = repository.asset_graph.get(key).partitions_def
-        check_partition(f"asset {name}", partitions_def, partition_key)
         chosen, checks = selection_for(repository, key, upstream=upstream)
+        partitions_def, owners = run_partitions(repository, key, chosen, partition_key)
+        if repository.asset_graph.get(key).partitions_def is not None or not owners:
+            check_partition(f"asset {name}", partitions_def, partition_key)
+        else:
+            check_child_partition(name, owners, partitions_def, partition_key)
+        children = _unpartitioned_children(repository, chosen)
         selection = sorted(chosen, key=lambda k: k.to_user_string())
         job_def = repository.get_implicit_global_asset_job_def().get_subset(
             asset_selection=chosen, asset_check_selection=checks
@@ -149,6 +164,8 @@ def execute(
     config.setdefault("loggers", {"console": {"config": {"log_level": log_level.upper()}}})
 
     with DagsterInstance.ephemeral(tempdir=str(instance_dir)) as instance:
+        for dynamic_name, dynamic_keys in dynamic.items():
+            instance.add_dynamic_partitions(dynamic_name, dynamic_keys)
         if partition_key is not None and partitions_def is not None:
             add_dynamic_partition(instance, partitions_def, partition_key)
         with _PeakRss() as memory:
@@ -215,7 +232,9 @@ def execute(
         failed_checks = blocking_failures(checks_run)
         if not result.success:
             message, failed_step = _failure(result)
-            error = f"{failed_step}: {message}" if failed_step else message
+            error = (
+                f"{failed_step}: {message}" if failed_step else message or ""
+            ) + _reads_every_partition(result, children, failed_step, partition_key)
         elif failed_checks:
             error = f"asset checks failed: {describe_failures(checks_run)}"
 
@@ -286,3 +305,46 @@ def _partition_config(job_def: Any, partition_key: str) -> dict[str, Any]:
             f"the config of {job_def.name} for partition {partition_key!r} does not build: {exc}",
             remediation="Fix the job's partitioned config, or pass run_config.",
         ) from exc
+
+
+def _unpartitioned_children(repository: Any, chosen: set[Any]) -> dict[str, list[str]]:
+    """``{op name: partitioned parents}`` of the unpartitioned assets a run selects."""
+    graph = repository.asset_graph
+    found: dict[str, list[str]] = {}
+    for asset_key in chosen:
+        node = graph.get(asset_key)
+        if node.partitions_def is not None:
+            continue
+        parents = sorted(
+            parent.to_user_string()
+            for parent in node.parent_keys
+            if graph.has(parent) and graph.get(parent).partitions_def is not None
+        )
+        if parents:
+            found[node.assets_def.node_def.name] = parents
+    return found
+
+
+def _reads_every_partition(
+    result: Any, children: Mapping[str, list[str]], failed_step: str | None, partition_key: Any
+) -> str:
+    """Why an unpartitioned asset could not load its partitioned parents, when that failed."""
+    if not failed_step or failed_step.split("[")[0] not in children:
+        return ""
+    load_failed = any(
+        event.step_key == failed_step
+        and event.step_failure_data is not None
+        and event.step_failure_data.error is not None
+        and "LoadInputError" in event.step_failure_data.error.cls_name
+        for event in result.get_step_failure_events()
+    )
+    if not load_failed:
+        return ""
+    parents = ", ".join(children[failed_step.split("[")[0]])
+    stored = f" only partition {partition_key} of it" if partition_key is not None else " none"
+    return (
+        f" (as in Dagster, an unpartitioned asset loads the partitions of {parents} its partition"
+        " mapping names - every one by default - through the IO manager, and this run stored"
+        f"{stored}: pass io_managers='project' to read what the project's storage holds, or"
+        " give the input a partition mapping that reads fewer, such as LastPartitionMapping)"
+    )

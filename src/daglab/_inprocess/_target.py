@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from daglab._errors import ValidationError
 from daglab._inprocess._result import Kind
 
-__all__ = ["check_partition", "resolve_target", "selection_for"]
+__all__ = [
+    "check_child_partition",
+    "check_dynamic_partitions",
+    "check_partition",
+    "resolve_target",
+    "run_partitions",
+    "selection_for",
+]
 
 
 class TargetNotFound(ValidationError):
@@ -152,9 +160,9 @@ def selection_for(repository: Any, key: Any, *, upstream: bool) -> tuple[set[Any
 
     With ``upstream`` every materializable asset upstream of ``key`` joins. Checks come with
     the assets they check; a check that cannot run alone (a multi-asset check over assets not
-    all selected) stays out, as Dagster would refuse the whole run otherwise. An upstream
-    asset with other partitions than the target makes the run impossible: say so before
-    anything runs.
+    all selected) stays out, as Dagster would refuse the whole run otherwise. One run has one
+    partition key, so the partitioned assets it selects must share one partitions definition
+    (unpartitioned ones run beside them, as in Dagster): say so before anything runs.
     """
     from dagster import AssetSelection
 
@@ -164,15 +172,22 @@ def selection_for(repository: Any, key: Any, *, upstream: bool) -> tuple[set[Any
         chosen |= AssetSelection.assets(key).upstream().resolve(graph)
     chosen &= graph.materializable_asset_keys
     target_partitions = graph.get(key).partitions_def
-    mismatched = sorted(
-        k.to_user_string()
-        for k in chosen
-        if k != key and graph.get(k).partitions_def not in (None, target_partitions)
-    )
+    partitioned = {k: graph.get(k).partitions_def for k in chosen}
+    partitioned = {k: d for k, d in partitioned.items() if d is not None}
+    if target_partitions is not None:
+        mismatched = sorted(
+            k.to_user_string() for k, d in partitioned.items() if d != target_partitions
+        )
+    else:
+        first = next(iter(partitioned.values()), None)
+        differ = any(d != first for d in partitioned.values())
+        mismatched = sorted(k.to_user_string() for k in partitioned) if differ else []
     if mismatched:
         raise ValidationError(
-            f"asset {key.to_user_string()} reads assets partitioned differently from it "
-            f"({', '.join(mismatched)}), which one in-process run cannot materialize together",
+            f"asset {key.to_user_string()} reads assets partitioned differently"
+            + (" from it" if target_partitions is not None else " from each other")
+            + f" ({', '.join(mismatched)}), which one in-process run (one partition key)"
+            " cannot materialize together",
             remediation=(
                 "Run those assets first with their own partition_key, then this one with "
                 "upstream=False and io_managers='project' (so it reads what they stored)."
@@ -187,3 +202,110 @@ def selection_for(repository: Any, key: Any, *, upstream: bool) -> tuple[set[Any
         if assets_def.can_subset or on_chosen == keys:
             checks |= on_chosen
     return chosen, checks
+
+
+def run_partitions(
+    repository: Any, key: Any, chosen: set[Any], partition_key: str | None
+) -> tuple[Any, list[str]]:
+    """The partitions definition an asset run's ``partition_key`` applies to, and the assets
+    of the run (or, for an unpartitioned asset run alone, its parents) that have it.
+
+    As in Dagster, an unpartitioned asset runs beside partitioned ones: the key picks their
+    partition, and the unpartitioned asset stays unpartitioned (it reads the partitions its
+    partition mapping names - every one, by default). Run alone with a key, it reads its
+    partitioned parents that way too, so the key must be one of theirs.
+    """
+    graph = repository.asset_graph
+    own = graph.get(key).partitions_def
+    if own is not None:
+        return own, [key.to_user_string()]
+    pool = {k for k in chosen if graph.get(k).partitions_def is not None}
+    if not pool and partition_key is not None:
+        pool = {
+            k
+            for k in graph.get(key).parent_keys
+            if graph.has(k) and graph.get(k).partitions_def is not None
+        }
+    if not pool:
+        return None, []
+    definitions: list[Any] = []
+    for k in sorted(pool, key=lambda k: k.to_user_string()):
+        if graph.get(k).partitions_def not in definitions:
+            definitions.append(graph.get(k).partitions_def)
+    names = sorted(k.to_user_string() for k in pool)
+    if len(definitions) > 1:
+        raise ValidationError(
+            f"asset {key.to_user_string()} reads assets partitioned differently from each"
+            f" other ({', '.join(names)}): one partition_key cannot name a partition of each",
+            remediation="Run each of them with its own partition_key first.",
+        )
+    return definitions[0], names
+
+
+def check_child_partition(
+    name: str, owners: list[str], partitions_def: Any, key: str | None
+) -> None:
+    """An unpartitioned asset run with partitioned ones needs the key for those."""
+    if key is None:
+        them = "it is" if len(owners) == 1 else "they are"
+        raise ValidationError(
+            f"asset {name} is not partitioned, but it runs with {', '.join(owners)}, and {them}"
+            f" partitioned{_partition_hint(partitions_def)}",
+            remediation=(
+                f"Pass partition_key='...': the partition of {', '.join(owners)} this run"
+                f" materializes ({name} itself stays unpartitioned), or pass upstream=False"
+                " with io_managers='project' to read what the project's storage holds."
+            ),
+        )
+    check_partition(f"{', '.join(owners)} (run with {name})", partitions_def, key)
+
+
+#: Characters Dagster reserves in partition keys (it splits multi-partition keys and ranges).
+_RESERVED = ",[]|\n\r\t"
+
+
+def check_dynamic_partitions(
+    repository: Any, dynamic_partitions: Mapping[str, Sequence[str]] | None
+) -> dict[str, list[str]]:
+    """``dynamic_partitions`` checked against the dynamic partitions definitions the
+    repository uses: every name must be one of them (did-you-mean), every key usable."""
+    if not dynamic_partitions:
+        return {}
+    from daglab._errors import did_you_mean
+
+    known: set[str] = set()
+    for assets_def in repository.asset_graph.assets_defs:
+        if assets_def.partitions_def is not None:
+            known |= set(dynamic_names(assets_def.partitions_def).values())
+    for job_name in repository.job_names:
+        job_partitions = repository.get_job(job_name).partitions_def
+        if job_partitions is not None:
+            known |= set(dynamic_names(job_partitions).values())
+    checked: dict[str, list[str]] = {}
+    for name, keys in dynamic_partitions.items():
+        if name not in known:
+            listed = ", ".join(sorted(known)) or "none"
+            raise ValidationError(
+                f"no dynamic partitions definition named {name!r} in these definitions"
+                + did_you_mean(name, sorted(known)),
+                remediation=f"Name one of the definitions' dynamic partitions ({listed}).",
+            )
+        if isinstance(keys, str):
+            raise ValidationError(
+                f"dynamic_partitions[{name!r}] is a string, not a list of keys",
+                remediation=f"Write dynamic_partitions={{{name!r}: [{keys!r}]}}.",
+            )
+        for key in keys:
+            if (
+                not isinstance(key, str)
+                or not key
+                or key != key.strip()
+                or any(ch in key for ch in _RESERVED)
+            ):
+                raise ValidationError(
+                    f"dynamic partition key {key!r} of {name!r} is not usable: empty, padded,"
+                    " not text, or with , [ ] | or a line break",
+                    remediation="Dagster reserves those characters; choose another key.",
+                )
+        checked[name] = list(dict.fromkeys(keys))
+    return checked

@@ -36,6 +36,11 @@ class CodeIndex:
 
     #: With ``--module``: what that module itself binds, ``{"jobs"|"assets": {name: attr}}``.
     in_module: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The partitioned ones: ``{"jobs"|"assets": [name, ...]}``.
+    partitioned: dict[str, list[str]] = field(default_factory=dict)
+
+    def is_partitioned(self, kind: str, name: str) -> bool:
+        return name in self.partitioned.get(f"{kind}s", ())
 
     def import_for(self, target: NotebookTarget, module: str | None) -> tuple[str, str]:
         """The ``(module, attribute)`` the in-process cell imports for ``target``."""
@@ -98,6 +103,7 @@ def locate_definitions(project: Project, module: str | None = None) -> CodeIndex
         assets={k: tuple(v) if v else None for k, v in answer["assets"].items()},
         definitions=tuple(answer["definitions"]) if answer.get("definitions") else None,
         in_module=answer.get("in_module") or {},
+        partitioned=answer.get("partitioned") or {},
     )
 
 
@@ -122,9 +128,21 @@ def _index(root: Path, module: str | None) -> dict[str, Any]:
 
     jobs: dict[str, Any] = {}
     assets: dict[str, Any] = {}
+    partitioned: dict[str, list[str]] = {"jobs": [], "assets": []}
     for repository, _ in repositories:
         jobs.update({name: None for name in repository.job_names if not name.startswith("__")})
         assets.update({key.to_user_string(): None for key in repository.assets_defs_by_key})
+        partitioned["assets"] += [
+            key.to_user_string()
+            for key in repository.assets_defs_by_key
+            if repository.asset_graph.get(key).partitions_def is not None
+        ]
+        for name in repository.job_names:
+            try:
+                if not name.startswith("__") and repository.get_job(name).partitions_def:
+                    partitioned["jobs"].append(name)
+            except Exception:  # a job Dagster cannot build is reported when it runs
+                continue
     loaded_module = repositories[0][1] if repositories else None
     definitions = None
     root_text = str(project.root.resolve())
@@ -163,7 +181,13 @@ def _index(root: Path, module: str | None) -> dict[str, Any]:
                     in_module["assets"].setdefault(key.to_user_string(), attribute)
             elif type(value).__name__ in _JOB_TYPES:
                 in_module["jobs"].setdefault(value.name, attribute)
-    return {"jobs": jobs, "assets": assets, "definitions": definitions, "in_module": in_module}
+    return {
+        "jobs": jobs,
+        "assets": assets,
+        "definitions": definitions,
+        "in_module": in_module,
+        "partitioned": partitioned,
+    }
 
 
 def _prefer(

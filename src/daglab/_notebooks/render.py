@@ -71,6 +71,8 @@ class NotebookSpec:
     dagster_url: str | None = None
     metadata_key: str = "exploration"
     retention_days: int | None = None
+    #: The target is partitioned: the controls get a partition picker the runs use.
+    partitioned: bool = False
 
     @property
     def notebook_name(self) -> str:
@@ -146,4 +148,5 @@ def render_notebook(spec: NotebookSpec) -> str:
         import_name=spec.import_name,
         metadata_key=spec.metadata_key,
         retention_days=spec.retention_days,
+        partitioned=spec.partitioned,
     )

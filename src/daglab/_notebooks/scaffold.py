@@ -222,6 +222,33 @@ def _resolve_code(index: CodeIndex, kind: str, value: str, request: ScaffoldRequ
     )
 
 
+def _is_partitioned(
+    client: DagsterClient | None,
+    discovery: Discovery | None,
+    index: CodeIndex | None,
+    target: NotebookTarget,
+) -> bool:
+    """Whether runs of ``target`` need a partition (a selection: its first asset's)."""
+    if client is not None and discovery is not None:
+        if target.kind == "job":
+            from daglab._partitions._backfill import job_partition
+
+            ref = client.resolve_job(
+                target.name,
+                repository=target.repository,
+                location=target.location,
+                discovery=discovery,
+            )
+            return bool(job_partition(client, ref, "")[0])
+        key = target.attach_to or target.name
+        return any(a.key == key and a.partitions is not None for a in discovery.assets)
+    if index is not None:
+        kind = "job" if target.kind == "job" else "asset"
+        name = target.name if target.kind == "job" else (target.attach_to or target.name)
+        return index.is_partitioned(kind, name)
+    return False
+
+
 def default_filename(target: NotebookTarget) -> Path:
     """``assets/<key path>_explore.py``, ``jobs/<job>_explore.py`` or ``selections/…``."""
     if target.kind == "job":
@@ -437,6 +464,7 @@ def scaffold_notebook(
         if needs_import:
             index = index or locate_definitions(project, module)
             import_module, import_name = index.import_for(target, module)
+        partitioned = _is_partitioned(client, discovery, index, target)
         # The in-process cell runs the target from the project's Definitions (every location,
         # its resources and upstream assets); only a --module the user gave replaces them.
         target = replace(target, module=module)
@@ -478,6 +506,7 @@ def scaffold_notebook(
         dagster_url=None,
         metadata_key=defaults.attach_metadata_key,
         retention_days=loaded.config.export.retention_days,
+        partitioned=partitioned,
     )
     if request.attach and target.kind == "job":
         notes.append("a job has no asset page: its notebook exports HTML without attaching it")

@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from daglab._errors import DaglabError
+from daglab._notebooks.measures import bar_chart as bar_chart
+from daglab._notebooks.measures import compare_runs as compare_runs
+from daglab._notebooks.measures import performance as performance
+from daglab._notebooks.partitions import partition_picker as partition_picker
 
 if TYPE_CHECKING:
     from daglab._client import Discovery, Run
@@ -256,6 +260,7 @@ def launch(
     tracker: PerformanceTracker | None = None,
     tags: Mapping[str, str] | None = None,
     timeout: float | None = None,
+    partition: str | None = None,
 ) -> Launched:
     """Validate, submit, show the run URL at once, then its status live until it ends."""
     mo = _mo()
@@ -277,6 +282,7 @@ def launch(
             assets=list(assets) if assets else None,
             conn=conn,
             tags=tags,
+            partition=partition,
             timeout=timeout,
             on_launch=on_launch,
             on_update=on_update,
@@ -321,6 +327,7 @@ def inprocess(
     project: Path | None = None,
     state: NotebookState | None = None,
     tracker: PerformanceTracker | None = None,
+    partition_key: str | None = None,
 ) -> Attempt[Any]:
     """Run ``target`` in this process (not recorded in Dagster) and record its timing."""
     from daglab._session import parse_config
@@ -335,6 +342,7 @@ def inprocess(
         module=module,
         project=project,
         run_config=found.value or None,
+        partition_key=partition_key,
         state=state,
     )
     if result.value is not None and tracker is not None:
@@ -373,64 +381,6 @@ def inprocess_view(result: Attempt[Any] | None, prompt: str) -> Any:
 
 def _mib(value: Any) -> str:
     return f"{value / 2**20:.1f} MiB" if isinstance(value, int | float) else "n/a"
-
-
-# -- performance ------------------------------------------------------------------------------
-
-
-def bar_chart(rows: Sequence[tuple[str, float]], *, unit: str, width: int = 420) -> str:
-    """A small horizontal bar chart as inline SVG (no plotting library needed)."""
-    if not rows:
-        return ""
-    top = max(value for _, value in rows) or 1.0
-    bar = 18
-    height = (bar + 8) * len(rows) + 8
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 260}" height="{height}"'
-        ' role="img" style="font: 12px sans-serif">'
-    ]
-    for index, (label, value) in enumerate(rows):
-        y = 8 + index * (bar + 8)
-        length = max(1.0, width * value / top)
-        colour = "#4f46e5" if label.startswith("ui") else "#f59e0b"
-        parts.append(
-            f'<text x="0" y="{y + 13}">{html.escape(label[:28])}</text>'
-            f'<rect x="170" y="{y}" width="{length:.1f}" height="{bar}" fill="{colour}"/>'
-            f'<text x="{175 + length:.1f}" y="{y + 13}">{value:.2f} {unit}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def performance(tracker: PerformanceTracker) -> Any:
-    """Run times and memory of UI runs vs in-process runs, and success rates."""
-    mo = _mo()
-    records = list(tracker.records)
-    if not records:
-        return mo.md("_No runs measured yet: launch a run or run in-process._")
-    summary = tracker.summary()
-    stats = []
-    for kind in ("ui", "inprocess"):
-        block = summary.get(kind) or {}
-        if block.get("count"):
-            stats.append(
-                mo.stat(
-                    f"{block.get('success_rate', 0) * 100:.0f}%",
-                    label=f"{'UI' if kind == 'ui' else 'in-process'} success",
-                    caption=f"{block['count']} run(s), mean"
-                    f" {block.get('mean_duration_s', 0):.2f} s",
-                )
-            )
-    recent = records[-12:]
-    timing = [(f"{r.kind} {r.label}", float(r.duration_s)) for r in recent]
-    memory = [
-        (f"{r.kind} {r.label}", r.rss_bytes / 2**20) for r in recent if r.rss_bytes is not None
-    ]
-    parts: list[Any] = [mo.hstack(stats, justify="start")] if stats else []
-    parts += [mo.md("**Run time**"), mo.Html(bar_chart(timing, unit="s"))]
-    if memory:
-        parts += [mo.md("**Memory (RSS)**"), mo.Html(bar_chart(memory, unit="MiB"))]
-    return mo.vstack(parts)
 
 
 # -- recovery -------------------------------------------------------------------------------
@@ -615,41 +565,3 @@ def _retry_of(launched: Launched) -> str:
     if launched.outcome is not None:
         return launched.outcome.run.run_id
     return "not-launched"
-
-
-# -- ML: runs compared across configs -------------------------------------------------------------
-
-
-def compare_runs(conn: Connection, state: NotebookState) -> Any:
-    """This notebook's runs side by side: the config values each used, status, duration and
-    the numeric metadata (metrics) their materializations recorded."""
-    mo = _mo()
-    runs = list(state.get("runs") or [])
-    if not runs:
-        return mo.md("_Launch runs with different configs to compare them here._")
-    rows: list[dict[str, Any]] = []
-    client = conn.client if conn.ok else None
-    for entry in runs[-50:]:
-        row: dict[str, Any] = {"run": entry["run_id"][:8]}
-        if client is not None:
-            found = attempt(client.run, entry["run_id"], state=state)
-            if found.value is not None:
-                row["status"] = found.value.status
-                duration = found.value.duration
-                row["duration_s"] = round(duration, 2) if duration is not None else None
-            metrics = attempt(client.run_metrics, entry["run_id"], state=state)
-            row.update(metrics.value or {})
-        row.update(_flatten(entry.get("config") or {}))
-        rows.append(row)
-    return mo.ui.table(rows, selection=None, label="Runs by config")
-
-
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, name))
-        else:
-            flat[name] = value if isinstance(value, int | float | str | bool) else str(value)
-    return flat
