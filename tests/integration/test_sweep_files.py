@@ -151,3 +151,23 @@ def test_a_malformed_partition_is_exit_7_before_any_contact(
     code, out, err = sweep(git_project, text)
     assert code == 7, (out, err)
     assert said in err, err
+
+
+def test_config_show_uses_the_configured_sweep_limits_and_shows_partitions(
+    git_project: Path,
+) -> None:
+    text = (
+        "def config_gen():\n"
+        "    for i in range(5):\n"
+        "        yield {'partition': f'k{i}', 'config': {'i': i}}\n"
+    )
+    (git_project / "configs.py").write_text(text)
+    shown = run_daglab("config", "show", "configs.py", "--json", cwd=git_project)
+    assert shown.exit_code == 0, shown
+    assert [c["partition"] for c in json.loads(shown.stdout)["configs"]] == [
+        f"k{i}" for i in range(5)
+    ]
+    (git_project / "daglab.yaml").write_text("performance:\n  sweep_max_configs: 3\n")
+    limited = run_daglab("config", "show", "configs.py", cwd=git_project)
+    assert limited.exit_code == 7, limited
+    assert "3" in limited.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,8 +14,12 @@ from daglab._cli._endpoint import (
     DagsterUrl,
     Location,
     Repository,
+    endpoint_overrides,
     make_client,
 )
+
+if TYPE_CHECKING:
+    from daglab._config import LoadedConfig
 
 config_app = typer.Typer(
     help="Inspect daglab's configuration.",
@@ -66,10 +70,10 @@ def show(
     from daglab._config import flatten
 
     state: CliState = ctx.ensure_object(CliState)
-    if sweep_file is not None:
-        _show_sweep(sweep_file, json_output)
-        return
     loaded = state.load()
+    if sweep_file is not None:
+        _show_sweep(sweep_file, loaded, json_output)
+        return
     values = flatten(loaded.config)
     if json_output:
         print_json(
@@ -110,12 +114,16 @@ def show(
     out.print(f"GraphQL endpoint: {loaded.config.dagster.graphql_url}")
 
 
-def _show_sweep(path: Path, json_output: bool) -> None:
+def _show_sweep(path: Path, loaded: LoadedConfig, json_output: bool) -> None:
     from daglab._cli._output import console, print_json, safe
-    from daglab._sweeps import load_sweep
+    from daglab._cli._sweep import load_and_confirm
 
-    sweep = load_sweep(path)
-    items = [{"index": i.index, "label": i.label, "config": i.config} for i in sweep.items]
+    # the same limits (performance.sweep_*) as `daglab run --sweep`; nothing runs, so no asking
+    sweep = load_and_confirm(path, loaded.config.performance, max_configs=None, ask=False)
+    items = [
+        {"index": i.index, "label": i.label, "partition": i.partition, "config": i.config}
+        for i in sweep.items
+    ]
     if json_output:
         print_json({"file": str(path), "configs": items})
         return
@@ -123,7 +131,8 @@ def _show_sweep(path: Path, json_output: bool) -> None:
 
     out = console()
     for item in items:
-        out.print(f"[bold]#{item['index']} {safe(item['label'])}[/]")
+        where = f" [dim]partition {safe(item['partition'])}[/]" if item["partition"] else ""
+        out.print(f"[bold]#{item['index']} {safe(item['label'])}[/]{where}")
         out.print(safe(yaml.safe_dump(item["config"], sort_keys=False).rstrip()))
 
 
@@ -145,11 +154,11 @@ def validate(
     """
     from daglab import _runs
     from daglab._cli._output import console, print_json
-    from daglab._cli._sweep import validate_sweep
-    from daglab._sweeps import load_sweep
+    from daglab._cli._sweep import load_and_confirm, validate_sweep
 
     state: CliState = ctx.ensure_object(CliState)
-    sweep = load_sweep(sweep_file)
+    loaded = state.load(overrides=endpoint_overrides(dagster_port, url))
+    sweep = load_and_confirm(sweep_file, loaded.config.performance, max_configs=None, ask=False)
     with make_client(state, port=dagster_port, url=url, token=auth_token) as client:
         target = _runs.resolve_target(
             client,
