@@ -2,8 +2,11 @@
 
 One request path for all of them (``execute``): sandbox check, circuit breaker, retries with
 backoff and jitter for transient failures only, then classification of the answer onto daglab's
-exit codes. Mutations are retried only when the request provably never left this machine, so a
-launch is never duplicated by a retry.
+exit codes. Mutations are retried only when the request provably never left this machine, or the
+server answered 429 (refused before handling it), so a launch is never duplicated by a retry.
+A ``Retry-After`` on 429 and 503 sets the pause before the next attempt, within the operation's
+budget. Each mutation and each sandbox refusal is written to the audit trail
+(:mod:`daglab._client._audit`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from daglab._client import _audit
 from daglab._client._breaker import CircuitOpen, breaker_for
 from daglab._client._documents import OPERATIONS, operation_named
 from daglab._client._models import (
@@ -26,7 +30,14 @@ from daglab._client._models import (
     Run,
     StepFailure,
 )
+from daglab._client._retries import (
+    RETRY_AFTER_STATUSES,
+    _install_retry_logging,
+    _Transient,
+    retry_after_seconds,
+)
 from daglab._client._transport import HttpxTransport, Response, Transport, TransportError
+from daglab._client._waiting import POLL_INITIAL, POLL_MAX, RunPoll
 from daglab._errors import (
     AuthenticationError,
     ConnectivityError,
@@ -37,6 +48,8 @@ from daglab._errors import (
 from daglab._logging import get_logger
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from daglab._config import LoadedConfig
     from daglab._config_models import DagsterSettings
     from daglab._url import SafeUrl
@@ -46,109 +59,9 @@ INVALID = {"InvalidSubsetError", "RunConfigValidationInvalid", "InvalidStepError
 log = get_logger("client")
 
 
-def _log_retry(details: Any) -> None:
-    log.info("retry %d in %.2f s after: %s", details.retry_num, details.wait_for, details.caused_by)
-
-
-_retry_logging_installed = False
-
-
-def _install_retry_logging() -> None:
-    """Retries are reported through daglab's logger (redacted), not stamina's structlog."""
-    global _retry_logging_installed
-    if not _retry_logging_installed:
-        import stamina.instrumentation  # defer for import performance
-
-        stamina.instrumentation.set_on_retry_hooks([_log_retry])
-        _retry_logging_installed = True
-
-
-class _Transient(Exception):
-    """A failure worth retrying: connection refused, timeout, 5xx without a GraphQL answer."""
-
-    def __init__(self, message: str, *, sent: bool) -> None:
-        super().__init__(message)
-        self.sent = sent
-
-
 def _is_loopback(url: SafeUrl) -> bool:
     host = url.hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
-
-
-# Waiting polls a small query with a capped backoff: the end of a run is seen within POLL_MAX
-# plus one request, at no more than five requests a second.
-POLL_INITIAL = 0.1
-POLL_MAX = 0.2
-
-
-class RunPoll:
-    """The waiting of ``wait`` (sync and async alike): report each state, say when to look again.
-
-    ``after(run)`` returns the pause before the next look, or None once the run has ended or the
-    timeout has passed; the interval grows by half each time, up to ``poll_max``. A look that
-    cannot reach the server goes to ``lost(error)``: the wait rides out an outage of up to
-    ``outage`` seconds since the last answer (the run goes on in Dagster meanwhile), then raises
-    an error that says how to resume waiting.
-    """
-
-    def __init__(
-        self,
-        timeout: float | None,
-        on_update: Callable[[Run, float], None] | None,
-        poll_initial: float,
-        poll_max: float,
-        *,
-        run_id: str = "",
-        url: str = "",
-        outage: float = 0.0,
-    ) -> None:
-        self.timeout = timeout
-        self.on_update = on_update
-        self.interval = poll_initial
-        self.poll_max = poll_max
-        self.started = time.monotonic()
-        self.run_id = run_id
-        self.url = url
-        self.outage = outage
-        self.last_answer = self.started
-
-    def budget(self) -> float | None:
-        """Seconds the next look may take (None: the client's own budget)."""
-        if self.outage <= 0:
-            return None
-        return max(1.0, self.last_answer + self.outage - time.monotonic())
-
-    def after(self, run: Run) -> float | None:
-        self.last_answer = time.monotonic()
-        elapsed = self.last_answer - self.started
-        if self.on_update is not None:
-            self.on_update(run, elapsed)
-        timeout = self.timeout
-        if run.finished or (timeout is not None and elapsed >= timeout):
-            return None
-        pause = self.interval if timeout is None else min(self.interval, timeout - elapsed)
-        self.interval = min(self.interval * 1.5, self.poll_max)
-        return pause
-
-    def lost(self, error: ConnectivityError) -> float:
-        """The pause before looking again after ``error``; raises once the outage is too long."""
-        now = time.monotonic()
-        silent = now - self.last_answer
-        over = self.timeout is not None and now - self.started >= self.timeout
-        if silent >= self.outage or over:
-            raise ConnectivityError(
-                f"lost the Dagster webserver while waiting for run {self.run_id}: no answer for"
-                f" {silent:.0f} s (dagster.graphql.wait_outage_seconds is {self.outage:g});"
-                f" the run goes on in Dagster. Last error: {error.message}",
-                remediation=f"When the webserver is back, resume waiting with"
-                f" `daglab wait {self.run_id}`; the run is at {self.url}",
-                run_id=self.run_id,
-                url=self.url,
-                resume=f"daglab wait {self.run_id}",
-                **error.details,
-            ) from error
-        return min(1.0, self.outage - silent)
 
 
 class ServerError(DaglabError):
@@ -192,7 +105,14 @@ class DagsterClient:
         self.launched_by = launched_by
         self._transport = transport
         self._transport_lock = threading.Lock()
-        self._breaker = breaker_for(str(self.graphql_url))
+        graphql = settings.graphql
+        self._breaker = breaker_for(
+            str(self.graphql_url),
+            threshold=graphql.breaker_threshold,
+            cooldown=graphql.breaker_cooldown_seconds,
+        )
+        #: Where the project whose history records the audit trail is (None: the working folder).
+        self.history_root: Path | None = None
         #: The Dagster version the server reported, once known: it picks document variants.
         self.server_version: str | None = None
 
@@ -207,7 +127,7 @@ class DagsterClient:
         launched_by: str = "cli",
     ) -> DagsterClient:
         security = loaded.config.security
-        return cls(
+        client = cls(
             loaded.config.dagster,
             token=token,
             sandbox=security.sandbox_mode if sandbox is None else sandbox,
@@ -215,6 +135,8 @@ class DagsterClient:
             transport=transport,
             launched_by=launched_by,
         )
+        client.history_root = loaded.project.root
+        return client
 
     @classmethod
     def shared(
@@ -281,9 +203,19 @@ class DagsterClient:
         self.close()
 
     def check_allowed(self, operation: str) -> None:
-        """The sandbox: mutations run only when listed in ``security.allowed_operations``."""
+        """The sandbox: mutations run only when listed in ``security.allowed_operations``.
+
+        A refusal is written to the audit trail.
+        """
         op = operation_named(operation)
         if self.sandbox and op.mutation and op.name not in self.allowed_operations:
+            _audit.record(
+                origin=self.launched_by,
+                operation=op.name,
+                variables={},
+                outcome=_audit.REFUSED,
+                start=self.history_root,
+            )
             raise AuthenticationError(
                 f"sandbox mode refuses {op.name}: it changes Dagster and is not in"
                 " security.allowed_operations",
@@ -375,20 +307,65 @@ class DagsterClient:
         """Sandbox check, then POST with retries for transient failures; ``answer`` reads it.
 
         The whole call, retries included, stays within ``budget`` seconds: each attempt waits
-        at most what is left of it.
+        at most what is left of it, and a ``Retry-After`` longer than what is left ends the
+        retries at once. A mutation goes to the audit trail, whatever its outcome.
         """
+        self.check_allowed(operation)
+        op = operation_named(operation)
+        if not op.mutation:
+            return self._attempts(operation, url, payload, answer, budget=budget)
+        variables = payload.get("variables", payload)
+        try:
+            data = self._attempts(operation, url, payload, answer, budget=budget)
+        except Exception as exc:
+            _audit.record(
+                origin=self.launched_by,
+                operation=op.name,
+                variables=variables,
+                outcome=_audit.error(exc),
+                start=self.history_root,
+            )
+            raise
+        _audit.record(
+            origin=self.launched_by,
+            operation=op.name,
+            variables=variables,
+            outcome=_audit.outcome_of(data),
+            run_id=_audit.subject_of(variables, data),
+            start=self.history_root,
+        )
+        return data
+
+    def _attempts(
+        self,
+        operation: str,
+        url: SafeUrl,
+        payload: dict[str, Any],
+        answer: Callable[[str, Response], Any],
+        *,
+        budget: float | None,
+    ) -> Any:
+        """The POST and its retries (see :meth:`_request`)."""
         import stamina  # defer for import performance
 
         _install_retry_logging()
-        self.check_allowed(operation)
         op = operation_named(operation)
         graphql = self.settings.graphql
-
-        def retryable(exc: Exception) -> bool:
-            return isinstance(exc, _Transient) and (not op.mutation or not exc.sent)
-
         budget = graphql.retry_budget_seconds if budget is None else budget
         started = time.monotonic()
+
+        def retryable(exc: Exception) -> bool | float:
+            if not isinstance(exc, _Transient):
+                return False
+            if op.mutation and exc.sent and not exc.unhandled:
+                return False  # it may have been handled: a retry could launch twice
+            if exc.retry_after is None:
+                return True
+            if exc.retry_after > budget - (time.monotonic() - started):
+                exc.beyond_budget = True
+                return False
+            return exc.retry_after
+
         attempts = 0
         try:
             for attempt in stamina.retry_context(
@@ -406,10 +383,15 @@ class DagsterClient:
                     return answer(operation, self._send(operation, url, payload, timeout))
         except _Transient as exc:
             waited = time.monotonic() - started
+            asked = (
+                f"; it asked to retry after {exc.retry_after:g} s, beyond the budget"
+                if exc.beyond_budget and exc.retry_after is not None
+                else ""
+            )
             raise ConnectivityError(
                 f"cannot reach the Dagster webserver at {self.base_url}: {exc}"
-                f" (gave up on {operation_named(operation).name} after {waited:.1f} s,"
-                f" {attempts} attempt(s); budget {budget:g} s)",
+                f" (gave up on {op.name} after {waited:.1f} s,"
+                f" {attempts} attempt(s); budget {budget:g} s{asked})",
                 remediation="Start it with `daglab dev` or `dagster dev`, or check"
                 " dagster.url / dagster.host / dagster.port; dagster.graphql.timeout and"
                 " dagster.graphql.retry_budget_seconds bound the wait.",
@@ -453,9 +435,20 @@ class DagsterClient:
 
     def _unexpected(self, url: SafeUrl, response: Response) -> Exception:
         """An answer that is not the endpoint's: a transient 5xx, or the wrong URL."""
-        if response.status >= 500 or response.status in (429, 408):
+        retry_after = None
+        if response.status in RETRY_AFTER_STATUSES:
+            retry_after = retry_after_seconds(response.headers.get("retry-after"))
+        if response.status == 429:
+            # The server is up and refused the request before handling it: not a failure of
+            # the endpoint, and safe to send again, mutations included.
+            return _Transient(
+                f"HTTP 429 from {url}", sent=True, unhandled=True, retry_after=retry_after
+            )
+        if response.status >= 500 or response.status == 408:
             self._breaker.record_failure()
-            return _Transient(f"HTTP {response.status} from {url}", sent=True)
+            return _Transient(
+                f"HTTP {response.status} from {url}", sent=True, retry_after=retry_after
+            )
         self._breaker.record_success()
         return ConnectivityError(
             f"{url} did not answer like a Dagster webserver"
