@@ -37,8 +37,8 @@ from daglab._stats.sources import (
 #: How many of the latest exports, attaches and sweeps the report lists.
 LAST = 10
 NO_HISTORY = (
-    "in-process runs, exports, sweeps and the audit trail of changes are recorded in .daglab/history.jsonl of a project set"
-    " up with `daglab init`."
+    "in-process runs, exports, sweeps and the audit trail of changes are recorded in"
+    " .daglab/history.jsonl of a project set up with `daglab init`."
 )
 
 # -- the report ---------------------------------------------------------------------------------
