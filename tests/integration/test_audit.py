@@ -38,7 +38,11 @@ def job(name: str) -> JobRef:
 def make_project(base: Path, server: DagsterServer) -> Path:
     project = Path(shutil.copytree(FIXTURES / "sample_dagster_project", base / "p"))
     (project / ".daglab").mkdir()
-    (project / "daglab.yaml").write_text(f"dagster:\n  url: {server.url}\n")
+    # A team that tightened the sandbox: with --sandbox, nothing may change Dagster.
+    (project / "daglab.yaml").write_text(
+        f"dagster:\n  url: {server.url}\n"
+        "security:\n  allowed_operations: [getRunStatus, getRepositories]\n"
+    )
     return project
 
 
@@ -56,8 +60,8 @@ def test_cli_notebook_and_sandbox_by_origin_in_stats(
 ) -> None:
     from daglab import helpers
 
-    launched = cli("run", "--job", "configurable_job", "--config-yaml", MULTIPLY, "--json",
-                   cwd=project)  # fmt: skip
+    launched = cli("run", "--job", "configurable_job", "--config-yaml", MULTIPLY, "--no-wait",
+                   "--json", cwd=project)  # fmt: skip
     assert launched.exit_code == 0, launched
     cli_run = json.loads(launched.stdout)["run_id"]
     refused = cli("run", "--job", "configurable_job", "--config-yaml", MULTIPLY, "--sandbox",

@@ -1,12 +1,11 @@
 """``DagsterClient``: every operation daglab performs against a Dagster webserver.
 
-One request path for all of them (``execute``): sandbox check, circuit breaker, retries with
-backoff and jitter for transient failures only, then classification of the answer onto daglab's
-exit codes. Mutations are retried only when the request provably never left this machine, or the
-server answered 429 (refused before handling it), so a launch is never duplicated by a retry.
-A ``Retry-After`` on 429 and 503 sets the pause before the next attempt, within the operation's
-budget. Each mutation and each sandbox refusal is written to the audit trail
-(:mod:`daglab._client._audit`).
+One request path for all of them (``execute``, then :mod:`daglab._client._requests`): sandbox
+check, circuit breaker, retries with backoff and jitter for transient failures only (pausing as
+a ``Retry-After`` asks), the audit trail of every change, then classification of the answer onto
+daglab's exit codes. Mutations are retried only when the request provably never left this
+machine, or the server answered 429 (refused before handling it), so a launch is never
+duplicated by a retry.
 """
 
 from __future__ import annotations
@@ -17,9 +16,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from daglab._client import _audit
-from daglab._client._breaker import CircuitOpen, breaker_for
-from daglab._client._documents import OPERATIONS, operation_named
+from daglab._client._breaker import breaker_for
+from daglab._client._documents import OPERATIONS
 from daglab._client._models import (
     ASSET_JOB,
     IN_FLIGHT_STATUSES,
@@ -30,13 +28,8 @@ from daglab._client._models import (
     Run,
     StepFailure,
 )
-from daglab._client._retries import (
-    RETRY_AFTER_STATUSES,
-    _install_retry_logging,
-    _Transient,
-    retry_after_seconds,
-)
-from daglab._client._transport import HttpxTransport, Response, Transport, TransportError
+from daglab._client._requests import RequestPath
+from daglab._client._transport import Transport
 from daglab._client._waiting import POLL_INITIAL, POLL_MAX, RunPoll
 from daglab._errors import (
     AuthenticationError,
@@ -45,18 +38,14 @@ from daglab._errors import (
     ValidationError,
     did_you_mean,
 )
-from daglab._logging import get_logger
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from daglab._config import LoadedConfig
     from daglab._config_models import DagsterSettings
     from daglab._url import SafeUrl
 
 NOT_FOUND = {"PipelineNotFoundError", "RepositoryNotFoundError", "RepositoryLocationNotFound"}
 INVALID = {"InvalidSubsetError", "RunConfigValidationInvalid", "InvalidStepError"}
-log = get_logger("client")
 
 
 def _is_loopback(url: SafeUrl) -> bool:
@@ -70,7 +59,7 @@ class ServerError(DaglabError):
     default_remediation = "See the webserver's log; the error above is Dagster's own."
 
 
-class DagsterClient:
+class DagsterClient(RequestPath):
     """A client for one webserver endpoint (local, behind a path prefix, or Dagster+).
 
     ``DagsterClient.shared`` hands out one client per endpoint and identity, so a notebook that
@@ -111,8 +100,7 @@ class DagsterClient:
             threshold=graphql.breaker_threshold,
             cooldown=graphql.breaker_cooldown_seconds,
         )
-        #: Where the project whose history records the audit trail is (None: the working folder).
-        self.history_root: Path | None = None
+        self.history_root = None
         #: The Dagster version the server reported, once known: it picks document variants.
         self.server_version: str | None = None
 
@@ -177,51 +165,13 @@ class DagsterClient:
             for client in cls._shared.values():
                 client.close()
 
-    # -- plumbing -----------------------------------------------------------------------------
-
-    @property
-    def transport(self) -> Transport:
-        with self._transport_lock:  # threads (and to_thread calls) share one connection pool
-            if self._transport is None:
-                self._transport = HttpxTransport(
-                    tls=self.graphql_url.scheme == "https",
-                    connect_timeout=self.settings.graphql.connect_timeout,
-                )
-            return self._transport
-
-    def close(self) -> None:
-        """Release the connections; a later call opens new ones (shared clients stay usable)."""
-        with self._transport_lock:
-            transport, self._transport = self._transport, None
-        if transport is not None:
-            transport.close()
+    # -- plumbing (the request path itself is RequestPath's) -----------------------------------
 
     def __enter__(self) -> DagsterClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def check_allowed(self, operation: str) -> None:
-        """The sandbox: mutations run only when listed in ``security.allowed_operations``.
-
-        A refusal is written to the audit trail.
-        """
-        op = operation_named(operation)
-        if self.sandbox and op.mutation and op.name not in self.allowed_operations:
-            _audit.record(
-                origin=self.launched_by,
-                operation=op.name,
-                variables={},
-                outcome=_audit.REFUSED,
-                start=self.history_root,
-            )
-            raise AuthenticationError(
-                f"sandbox mode refuses {op.name}: it changes Dagster and is not in"
-                " security.allowed_operations",
-                remediation=f"Add {op.name} to security.allowed_operations, or run without"
-                " --sandbox / security.sandbox_mode.",
-            )
 
     def execute(
         self,
@@ -294,195 +244,6 @@ class DagsterClient:
             payload["description"] = description
         url = self.base_url.join(f"report_asset_observation/{path}")
         self._request("report_observation", url, payload, self._rest_answer)
-
-    def _request(
-        self,
-        operation: str,
-        url: SafeUrl,
-        payload: dict[str, Any],
-        answer: Callable[[str, Response], Any],
-        *,
-        budget: float | None = None,
-    ) -> Any:
-        """Sandbox check, then POST with retries for transient failures; ``answer`` reads it.
-
-        The whole call, retries included, stays within ``budget`` seconds: each attempt waits
-        at most what is left of it, and a ``Retry-After`` longer than what is left ends the
-        retries at once. A mutation goes to the audit trail, whatever its outcome.
-        """
-        self.check_allowed(operation)
-        op = operation_named(operation)
-        if not op.mutation:
-            return self._attempts(operation, url, payload, answer, budget=budget)
-        variables = payload.get("variables", payload)
-        try:
-            data = self._attempts(operation, url, payload, answer, budget=budget)
-        except Exception as exc:
-            _audit.record(
-                origin=self.launched_by,
-                operation=op.name,
-                variables=variables,
-                outcome=_audit.error(exc),
-                start=self.history_root,
-            )
-            raise
-        _audit.record(
-            origin=self.launched_by,
-            operation=op.name,
-            variables=variables,
-            outcome=_audit.outcome_of(data),
-            run_id=_audit.subject_of(variables, data),
-            start=self.history_root,
-        )
-        return data
-
-    def _attempts(
-        self,
-        operation: str,
-        url: SafeUrl,
-        payload: dict[str, Any],
-        answer: Callable[[str, Response], Any],
-        *,
-        budget: float | None,
-    ) -> Any:
-        """The POST and its retries (see :meth:`_request`)."""
-        import stamina  # defer for import performance
-
-        _install_retry_logging()
-        op = operation_named(operation)
-        graphql = self.settings.graphql
-        budget = graphql.retry_budget_seconds if budget is None else budget
-        started = time.monotonic()
-
-        def retryable(exc: Exception) -> bool | float:
-            if not isinstance(exc, _Transient):
-                return False
-            if op.mutation and exc.sent and not exc.unhandled:
-                return False  # it may have been handled: a retry could launch twice
-            if exc.retry_after is None:
-                return True
-            if exc.retry_after > budget - (time.monotonic() - started):
-                exc.beyond_budget = True
-                return False
-            return exc.retry_after
-
-        attempts = 0
-        try:
-            for attempt in stamina.retry_context(
-                on=retryable,
-                attempts=graphql.max_retries + 1,
-                timeout=budget,
-                wait_initial=0.2,
-                wait_max=5.0,
-                wait_jitter=0.5,
-            ):
-                with attempt:
-                    attempts += 1
-                    left = budget - (time.monotonic() - started)
-                    timeout = max(0.5, min(graphql.timeout, left))
-                    return answer(operation, self._send(operation, url, payload, timeout))
-        except _Transient as exc:
-            waited = time.monotonic() - started
-            asked = (
-                f"; it asked to retry after {exc.retry_after:g} s, beyond the budget"
-                if exc.beyond_budget and exc.retry_after is not None
-                else ""
-            )
-            raise ConnectivityError(
-                f"cannot reach the Dagster webserver at {self.base_url}: {exc}"
-                f" (gave up on {op.name} after {waited:.1f} s,"
-                f" {attempts} attempt(s); budget {budget:g} s{asked})",
-                remediation="Start it with `daglab dev` or `dagster dev`, or check"
-                " dagster.url / dagster.host / dagster.port; dagster.graphql.timeout and"
-                " dagster.graphql.retry_budget_seconds bound the wait.",
-                endpoint=url,
-                waited_seconds=round(waited, 1),
-                attempts=attempts,
-            ) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _send(
-        self, operation: str, url: SafeUrl, payload: dict[str, Any], timeout: float
-    ) -> Response:
-        """One POST through the breaker; credentials refused raise at once."""
-        try:
-            self._breaker.before_call()
-        except CircuitOpen as exc:
-            raise ConnectivityError(
-                f"{exc}", remediation="Start the webserver, then try again in a few seconds."
-            ) from exc
-        started = time.perf_counter()
-        try:
-            response = self.transport.post_json(url, payload, headers=self.headers, timeout=timeout)
-        except TransportError as exc:
-            self._breaker.record_failure()
-            log.debug("%s failed: %s", operation, exc)
-            raise _Transient(str(exc), sent=exc.sent) from exc
-        log.debug(
-            "%s -> HTTP %s in %.1f ms",
-            operation,
-            response.status,
-            (time.perf_counter() - started) * 1000,
-        )
-        if response.status in (401, 403):
-            self._breaker.record_success()  # the server is up; our credentials are not
-            raise AuthenticationError(
-                f"{self.base_url} refused the credentials (HTTP {response.status})",
-                remediation="Check the token in the variable named by dagster.auth.token_env"
-                " (or --auth-token) and dagster.auth.type.",
-            )
-        return response
-
-    def _unexpected(self, url: SafeUrl, response: Response) -> Exception:
-        """An answer that is not the endpoint's: a transient 5xx, or the wrong URL."""
-        retry_after = None
-        if response.status in RETRY_AFTER_STATUSES:
-            retry_after = retry_after_seconds(response.headers.get("retry-after"))
-        if response.status == 429:
-            # The server is up and refused the request before handling it: not a failure of
-            # the endpoint, and safe to send again, mutations included.
-            return _Transient(
-                f"HTTP 429 from {url}", sent=True, unhandled=True, retry_after=retry_after
-            )
-        if response.status >= 500 or response.status == 408:
-            self._breaker.record_failure()
-            return _Transient(
-                f"HTTP {response.status} from {url}", sent=True, retry_after=retry_after
-            )
-        self._breaker.record_success()
-        return ConnectivityError(
-            f"{url} did not answer like a Dagster webserver"
-            f" (HTTP {response.status}: {response.text[:200]!r})",
-            remediation="Check dagster.url and dagster.path_prefix; is Dagster recent enough?",
-            http_status=response.status,
-        )
-
-    def _graphql_answer(self, operation: str, response: Response) -> Any:
-        body = response.body
-        if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
-            raise self._unexpected(self.graphql_url, response)
-        self._breaker.record_success()
-        if body.get("errors") and not body.get("data"):
-            messages = "; ".join(str(e.get("message", e)) for e in body["errors"])
-            raise ValidationError(
-                f"Dagster rejected the {OPERATIONS[operation].name} request: {messages}",
-                remediation="Check the names and values given; `daglab discover` lists them.",
-            )
-        return body.get("data") or {}
-
-    def _rest_answer(self, operation: str, response: Response) -> Any:
-        body = response.body
-        if not isinstance(body, dict):
-            raise self._unexpected(self.base_url, response)
-        self._breaker.record_success()
-        if response.status >= 400 or body.get("error"):
-            raise ValidationError(
-                f"Dagster refused {operation_named(operation).name}:"
-                f" {body.get('error') or response.status}",
-                remediation="Check the asset key and the metadata values.",
-                http_status=response.status,
-            )
-        return body
 
     # -- results ------------------------------------------------------------------------------
 
