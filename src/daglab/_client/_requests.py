@@ -77,13 +77,7 @@ class RequestPath:
         """
         op = operation_named(operation)
         if self.sandbox and op.mutation and op.name not in self.allowed_operations:
-            _audit.record(
-                origin=self.launched_by,
-                operation=op.name,
-                variables={},
-                outcome=_audit.REFUSED,
-                start=self.history_root,
-            )
+            self._audit(op.name, {}, _audit.REFUSED)
             raise AuthenticationError(
                 f"sandbox mode refuses {op.name}: it changes Dagster and is not in"
                 " security.allowed_operations",
@@ -114,23 +108,23 @@ class RequestPath:
         try:
             data = self._attempts(operation, url, payload, answer, budget=budget)
         except Exception as exc:
-            _audit.record(
-                origin=self.launched_by,
-                operation=op.name,
-                variables=variables,
-                outcome=_audit.error(exc),
-                start=self.history_root,
-            )
+            self._audit(op.name, variables, _audit.error(exc))
             raise
+        self._audit(op.name, variables, _audit.outcome_of(data), _audit.subject_of(variables, data))
+        return data
+
+    def _audit(
+        self, operation: str, variables: Any, outcome: str, run_id: str | None = None
+    ) -> None:
+        """One event of the audit trail, on behalf of whoever this client launches for."""
         _audit.record(
             origin=self.launched_by,
-            operation=op.name,
+            operation=operation,
             variables=variables,
-            outcome=_audit.outcome_of(data),
-            run_id=_audit.subject_of(variables, data),
+            outcome=outcome,
+            run_id=run_id,
             start=self.history_root,
         )
-        return data
 
     def _attempts(
         self,
