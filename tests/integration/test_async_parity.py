@@ -67,7 +67,7 @@ def test_added_operations_against_the_server(dagster_server: DagsterServer) -> N
             tags={"test/marker": marker},
             asset_selection=keys,
         )
-        finished = await client.wait(run.run_id, timeout=180)
+        finished = await client.wait(run.run_id, timeout=300)
         metrics = await client.run_metrics(run.run_id)
         tagged = await client.runs(tags={"test/marker": marker}, limit=5)
         version = await client.execute("version")
