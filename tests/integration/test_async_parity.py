@@ -63,7 +63,11 @@ def test_added_operations_against_the_server(dagster_server: DagsterServer) -> N
         asset_job = client.asset_job_ref(keys, discovery)
         run = await client.launch(
             asset_job,
-            {"ops": {"scaled_summary": {"config": {"multiplier": 3}}}},
+            {
+                "ops": {"scaled_summary": {"config": {"multiplier": 3}}},
+                # one process for the four steps: a run that ends in seconds, not minutes
+                "execution": {"config": {"in_process": {}}},
+            },
             tags={"test/marker": marker},
             asset_selection=keys,
         )
