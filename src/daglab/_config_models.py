@@ -42,6 +42,10 @@ class GraphQLSettings(_Section):
     retry_budget_seconds: float = Field(60.0, gt=0, le=3600)
     #: Seconds a wait for a run rides out an outage (a `dagster dev` restart takes about 20).
     wait_outage_seconds: float = Field(60.0, ge=0, le=86400)
+    #: Consecutive failures after which calls to the endpoint fail fast (the circuit opens).
+    breaker_threshold: int = Field(5, ge=1, le=1000)
+    #: Seconds the open circuit fails fast before one trial call may go through.
+    breaker_cooldown_seconds: float = Field(15.0, gt=0, le=3600)
 
 
 class DagsterSettings(_Section):

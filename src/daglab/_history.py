@@ -1,9 +1,11 @@
-"""A local history of what Dagster does not record: in-process runs, exports, sweeps.
+"""A local history of what Dagster does not record: in-process runs, exports, sweeps, and
+the audit trail of the changes daglab made in Dagster (``daglab._client._audit``).
 
 One JSON object per line in ``.daglab/history.jsonl`` of the project, written only when the
 project has a ``.daglab/`` folder (as ``daglab init`` makes), appended under a file lock so
 several processes (a notebook kernel, the CLI) can record at once. Runs launched in Dagster are
-not recorded here: ``daglab stats`` reads them from Dagster by their ``daglab/*`` tags.
+read from Dagster by their ``daglab/*`` tags; here only their audit events (who asked, a digest
+of the variables, the outcome) are kept.
 """
 
 from __future__ import annotations

@@ -75,11 +75,13 @@ def stats(
     json_output: Annotated[bool, typer.Option("--json", help="Print everything as JSON.")] = False,
 ) -> None:
     """Usage statistics: runs daglab launched, success rate, durations, most-used jobs and
-    assets, exports, and in-process against UI run times.
+    assets, exports, in-process against UI run times, and the changes made in Dagster.
 
-    Runs come from Dagster (daglab tags every run it launches); in-process runs, exports and
-    sweeps from the project's [cyan].daglab/history.jsonl[/]. With the webserver down, the
-    local part is still shown.
+    Runs come from Dagster (daglab tags every run it launches, with who launched it: cli,
+    notebook, sweep, mcp); in-process runs, exports, sweeps and the audit trail (each change
+    daglab made in Dagster and each sandbox refusal, by origin and operation) from the
+    project's [cyan].daglab/history.jsonl[/]. With the webserver down, the local part is still
+    shown.
     """
     from daglab import _stats
     from daglab._cli._output import console, print_json, safe
@@ -244,6 +246,23 @@ def _render(out: Console, result: Stats) -> None:
                 safe(entry["successes"]),
                 format_seconds(entry["duration_s"]),
             )
+        out.print(table)
+    audit = report["audit"]
+    if audit["total"]:
+        table = _table(
+            "Changes in Dagster by origin (audit trail)",
+            ["origin", "operation"],
+            ["changes", "refusals", "errors"],
+        )
+        for origin, row in audit["by_origin"].items():
+            for operation, counts in row["by_operation"].items():
+                table.add_row(
+                    safe(origin),
+                    safe(operation),
+                    str(counts["changes"]),
+                    str(counts["refusals"]),
+                    str(counts["errors"]),
+                )
         out.print(table)
     history = report["history"]
     if not history["available"]:

@@ -66,13 +66,18 @@ class CircuitBreaker:
                 self._opened_at = self._clock()
 
 
-_breakers: dict[str, CircuitBreaker] = {}
+_breakers: dict[tuple[str, int, float], CircuitBreaker] = {}
 _registry_lock = threading.Lock()
 
 
-def breaker_for(endpoint: str) -> CircuitBreaker:
-    """The process-wide breaker of ``endpoint`` (shared by every client talking to it)."""
+def breaker_for(endpoint: str, *, threshold: int = 5, cooldown: float = 15.0) -> CircuitBreaker:
+    """The process-wide breaker of ``endpoint`` with these settings (``dagster.graphql.breaker_*``).
+
+    Every client talking to the endpoint with the same settings shares it; a client configured
+    otherwise gets its own, so the values a user sets are the values that apply.
+    """
+    key = (endpoint, threshold, cooldown)
     with _registry_lock:
-        if endpoint not in _breakers:
-            _breakers[endpoint] = CircuitBreaker(endpoint)
-        return _breakers[endpoint]
+        if key not in _breakers:
+            _breakers[key] = CircuitBreaker(endpoint, threshold=threshold, cooldown=cooldown)
+        return _breakers[key]

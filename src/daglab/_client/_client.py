@@ -1,9 +1,11 @@
 """``DagsterClient``: every operation daglab performs against a Dagster webserver.
 
-One request path for all of them (``execute``): sandbox check, circuit breaker, retries with
-backoff and jitter for transient failures only, then classification of the answer onto daglab's
-exit codes. Mutations are retried only when the request provably never left this machine, so a
-launch is never duplicated by a retry.
+One request path for all of them (``execute``, then :mod:`daglab._client._requests`): sandbox
+check, circuit breaker, retries with backoff and jitter for transient failures only (pausing as
+a ``Retry-After`` asks), the audit trail of every change, then classification of the answer onto
+daglab's exit codes. Mutations are retried only when the request provably never left this
+machine, or the server answered 429 (refused before handling it), so a launch is never
+duplicated by a retry.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from daglab._client._breaker import CircuitOpen, breaker_for
-from daglab._client._documents import OPERATIONS, operation_named
+from daglab._client._breaker import breaker_for
+from daglab._client._documents import OPERATIONS
 from daglab._client._models import (
     ASSET_JOB,
     IN_FLIGHT_STATUSES,
@@ -26,7 +28,9 @@ from daglab._client._models import (
     Run,
     StepFailure,
 )
-from daglab._client._transport import HttpxTransport, Response, Transport, TransportError
+from daglab._client._requests import RequestPath
+from daglab._client._transport import Transport
+from daglab._client._waiting import POLL_INITIAL, POLL_MAX, RunPoll
 from daglab._errors import (
     AuthenticationError,
     ConnectivityError,
@@ -34,7 +38,6 @@ from daglab._errors import (
     ValidationError,
     did_you_mean,
 )
-from daglab._logging import get_logger
 
 if TYPE_CHECKING:
     from daglab._config import LoadedConfig
@@ -43,112 +46,11 @@ if TYPE_CHECKING:
 
 NOT_FOUND = {"PipelineNotFoundError", "RepositoryNotFoundError", "RepositoryLocationNotFound"}
 INVALID = {"InvalidSubsetError", "RunConfigValidationInvalid", "InvalidStepError"}
-log = get_logger("client")
-
-
-def _log_retry(details: Any) -> None:
-    log.info("retry %d in %.2f s after: %s", details.retry_num, details.wait_for, details.caused_by)
-
-
-_retry_logging_installed = False
-
-
-def _install_retry_logging() -> None:
-    """Retries are reported through daglab's logger (redacted), not stamina's structlog."""
-    global _retry_logging_installed
-    if not _retry_logging_installed:
-        import stamina.instrumentation  # defer for import performance
-
-        stamina.instrumentation.set_on_retry_hooks([_log_retry])
-        _retry_logging_installed = True
-
-
-class _Transient(Exception):
-    """A failure worth retrying: connection refused, timeout, 5xx without a GraphQL answer."""
-
-    def __init__(self, message: str, *, sent: bool) -> None:
-        super().__init__(message)
-        self.sent = sent
 
 
 def _is_loopback(url: SafeUrl) -> bool:
     host = url.hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
-
-
-# Waiting polls a small query with a capped backoff: the end of a run is seen within POLL_MAX
-# plus one request, at no more than five requests a second.
-POLL_INITIAL = 0.1
-POLL_MAX = 0.2
-
-
-class RunPoll:
-    """The waiting of ``wait`` (sync and async alike): report each state, say when to look again.
-
-    ``after(run)`` returns the pause before the next look, or None once the run has ended or the
-    timeout has passed; the interval grows by half each time, up to ``poll_max``. A look that
-    cannot reach the server goes to ``lost(error)``: the wait rides out an outage of up to
-    ``outage`` seconds since the last answer (the run goes on in Dagster meanwhile), then raises
-    an error that says how to resume waiting.
-    """
-
-    def __init__(
-        self,
-        timeout: float | None,
-        on_update: Callable[[Run, float], None] | None,
-        poll_initial: float,
-        poll_max: float,
-        *,
-        run_id: str = "",
-        url: str = "",
-        outage: float = 0.0,
-    ) -> None:
-        self.timeout = timeout
-        self.on_update = on_update
-        self.interval = poll_initial
-        self.poll_max = poll_max
-        self.started = time.monotonic()
-        self.run_id = run_id
-        self.url = url
-        self.outage = outage
-        self.last_answer = self.started
-
-    def budget(self) -> float | None:
-        """Seconds the next look may take (None: the client's own budget)."""
-        if self.outage <= 0:
-            return None
-        return max(1.0, self.last_answer + self.outage - time.monotonic())
-
-    def after(self, run: Run) -> float | None:
-        self.last_answer = time.monotonic()
-        elapsed = self.last_answer - self.started
-        if self.on_update is not None:
-            self.on_update(run, elapsed)
-        timeout = self.timeout
-        if run.finished or (timeout is not None and elapsed >= timeout):
-            return None
-        pause = self.interval if timeout is None else min(self.interval, timeout - elapsed)
-        self.interval = min(self.interval * 1.5, self.poll_max)
-        return pause
-
-    def lost(self, error: ConnectivityError) -> float:
-        """The pause before looking again after ``error``; raises once the outage is too long."""
-        now = time.monotonic()
-        silent = now - self.last_answer
-        over = self.timeout is not None and now - self.started >= self.timeout
-        if silent >= self.outage or over:
-            raise ConnectivityError(
-                f"lost the Dagster webserver while waiting for run {self.run_id}: no answer for"
-                f" {silent:.0f} s (dagster.graphql.wait_outage_seconds is {self.outage:g});"
-                f" the run goes on in Dagster. Last error: {error.message}",
-                remediation=f"When the webserver is back, resume waiting with"
-                f" `daglab wait {self.run_id}`; the run is at {self.url}",
-                run_id=self.run_id,
-                url=self.url,
-                resume=f"daglab wait {self.run_id}",
-                **error.details,
-            ) from error
-        return min(1.0, self.outage - silent)
 
 
 class ServerError(DaglabError):
@@ -157,7 +59,7 @@ class ServerError(DaglabError):
     default_remediation = "See the webserver's log; the error above is Dagster's own."
 
 
-class DagsterClient:
+class DagsterClient(RequestPath):
     """A client for one webserver endpoint (local, behind a path prefix, or Dagster+).
 
     ``DagsterClient.shared`` hands out one client per endpoint and identity, so a notebook that
@@ -192,7 +94,13 @@ class DagsterClient:
         self.launched_by = launched_by
         self._transport = transport
         self._transport_lock = threading.Lock()
-        self._breaker = breaker_for(str(self.graphql_url))
+        graphql = settings.graphql
+        self._breaker = breaker_for(
+            str(self.graphql_url),
+            threshold=graphql.breaker_threshold,
+            cooldown=graphql.breaker_cooldown_seconds,
+        )
+        self.history_root = None
         #: The Dagster version the server reported, once known: it picks document variants.
         self.server_version: str | None = None
 
@@ -207,7 +115,7 @@ class DagsterClient:
         launched_by: str = "cli",
     ) -> DagsterClient:
         security = loaded.config.security
-        return cls(
+        client = cls(
             loaded.config.dagster,
             token=token,
             sandbox=security.sandbox_mode if sandbox is None else sandbox,
@@ -215,6 +123,8 @@ class DagsterClient:
             transport=transport,
             launched_by=launched_by,
         )
+        client.history_root = loaded.project.root
+        return client
 
     @classmethod
     def shared(
@@ -255,41 +165,13 @@ class DagsterClient:
             for client in cls._shared.values():
                 client.close()
 
-    # -- plumbing -----------------------------------------------------------------------------
-
-    @property
-    def transport(self) -> Transport:
-        with self._transport_lock:  # threads (and to_thread calls) share one connection pool
-            if self._transport is None:
-                self._transport = HttpxTransport(
-                    tls=self.graphql_url.scheme == "https",
-                    connect_timeout=self.settings.graphql.connect_timeout,
-                )
-            return self._transport
-
-    def close(self) -> None:
-        """Release the connections; a later call opens new ones (shared clients stay usable)."""
-        with self._transport_lock:
-            transport, self._transport = self._transport, None
-        if transport is not None:
-            transport.close()
+    # -- plumbing (the request path itself is RequestPath's) -----------------------------------
 
     def __enter__(self) -> DagsterClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def check_allowed(self, operation: str) -> None:
-        """The sandbox: mutations run only when listed in ``security.allowed_operations``."""
-        op = operation_named(operation)
-        if self.sandbox and op.mutation and op.name not in self.allowed_operations:
-            raise AuthenticationError(
-                f"sandbox mode refuses {op.name}: it changes Dagster and is not in"
-                " security.allowed_operations",
-                remediation=f"Add {op.name} to security.allowed_operations, or run without"
-                " --sandbox / security.sandbox_mode.",
-            )
 
     def execute(
         self,
@@ -362,134 +244,6 @@ class DagsterClient:
             payload["description"] = description
         url = self.base_url.join(f"report_asset_observation/{path}")
         self._request("report_observation", url, payload, self._rest_answer)
-
-    def _request(
-        self,
-        operation: str,
-        url: SafeUrl,
-        payload: dict[str, Any],
-        answer: Callable[[str, Response], Any],
-        *,
-        budget: float | None = None,
-    ) -> Any:
-        """Sandbox check, then POST with retries for transient failures; ``answer`` reads it.
-
-        The whole call, retries included, stays within ``budget`` seconds: each attempt waits
-        at most what is left of it.
-        """
-        import stamina  # defer for import performance
-
-        _install_retry_logging()
-        self.check_allowed(operation)
-        op = operation_named(operation)
-        graphql = self.settings.graphql
-
-        def retryable(exc: Exception) -> bool:
-            return isinstance(exc, _Transient) and (not op.mutation or not exc.sent)
-
-        budget = graphql.retry_budget_seconds if budget is None else budget
-        started = time.monotonic()
-        attempts = 0
-        try:
-            for attempt in stamina.retry_context(
-                on=retryable,
-                attempts=graphql.max_retries + 1,
-                timeout=budget,
-                wait_initial=0.2,
-                wait_max=5.0,
-                wait_jitter=0.5,
-            ):
-                with attempt:
-                    attempts += 1
-                    left = budget - (time.monotonic() - started)
-                    timeout = max(0.5, min(graphql.timeout, left))
-                    return answer(operation, self._send(operation, url, payload, timeout))
-        except _Transient as exc:
-            waited = time.monotonic() - started
-            raise ConnectivityError(
-                f"cannot reach the Dagster webserver at {self.base_url}: {exc}"
-                f" (gave up on {operation_named(operation).name} after {waited:.1f} s,"
-                f" {attempts} attempt(s); budget {budget:g} s)",
-                remediation="Start it with `daglab dev` or `dagster dev`, or check"
-                " dagster.url / dagster.host / dagster.port; dagster.graphql.timeout and"
-                " dagster.graphql.retry_budget_seconds bound the wait.",
-                endpoint=url,
-                waited_seconds=round(waited, 1),
-                attempts=attempts,
-            ) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _send(
-        self, operation: str, url: SafeUrl, payload: dict[str, Any], timeout: float
-    ) -> Response:
-        """One POST through the breaker; credentials refused raise at once."""
-        try:
-            self._breaker.before_call()
-        except CircuitOpen as exc:
-            raise ConnectivityError(
-                f"{exc}", remediation="Start the webserver, then try again in a few seconds."
-            ) from exc
-        started = time.perf_counter()
-        try:
-            response = self.transport.post_json(url, payload, headers=self.headers, timeout=timeout)
-        except TransportError as exc:
-            self._breaker.record_failure()
-            log.debug("%s failed: %s", operation, exc)
-            raise _Transient(str(exc), sent=exc.sent) from exc
-        log.debug(
-            "%s -> HTTP %s in %.1f ms",
-            operation,
-            response.status,
-            (time.perf_counter() - started) * 1000,
-        )
-        if response.status in (401, 403):
-            self._breaker.record_success()  # the server is up; our credentials are not
-            raise AuthenticationError(
-                f"{self.base_url} refused the credentials (HTTP {response.status})",
-                remediation="Check the token in the variable named by dagster.auth.token_env"
-                " (or --auth-token) and dagster.auth.type.",
-            )
-        return response
-
-    def _unexpected(self, url: SafeUrl, response: Response) -> Exception:
-        """An answer that is not the endpoint's: a transient 5xx, or the wrong URL."""
-        if response.status >= 500 or response.status in (429, 408):
-            self._breaker.record_failure()
-            return _Transient(f"HTTP {response.status} from {url}", sent=True)
-        self._breaker.record_success()
-        return ConnectivityError(
-            f"{url} did not answer like a Dagster webserver"
-            f" (HTTP {response.status}: {response.text[:200]!r})",
-            remediation="Check dagster.url and dagster.path_prefix; is Dagster recent enough?",
-            http_status=response.status,
-        )
-
-    def _graphql_answer(self, operation: str, response: Response) -> Any:
-        body = response.body
-        if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
-            raise self._unexpected(self.graphql_url, response)
-        self._breaker.record_success()
-        if body.get("errors") and not body.get("data"):
-            messages = "; ".join(str(e.get("message", e)) for e in body["errors"])
-            raise ValidationError(
-                f"Dagster rejected the {OPERATIONS[operation].name} request: {messages}",
-                remediation="Check the names and values given; `daglab discover` lists them.",
-            )
-        return body.get("data") or {}
-
-    def _rest_answer(self, operation: str, response: Response) -> Any:
-        body = response.body
-        if not isinstance(body, dict):
-            raise self._unexpected(self.base_url, response)
-        self._breaker.record_success()
-        if response.status >= 400 or body.get("error"):
-            raise ValidationError(
-                f"Dagster refused {operation_named(operation).name}:"
-                f" {body.get('error') or response.status}",
-                remediation="Check the asset key and the metadata values.",
-                http_status=response.status,
-            )
-        return body
 
     # -- results ------------------------------------------------------------------------------
 

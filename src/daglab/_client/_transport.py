@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from daglab._url import SafeUrl
+
+
+#: The answer headers a :class:`Response` keeps (never a cookie or anything else credential-like).
+KEPT_HEADERS = ("retry-after",)
 
 
 class TransportError(Exception):
@@ -23,6 +28,8 @@ class Response:
     status: int
     body: Any  # the parsed JSON, or None when the body is not JSON
     text: str
+    #: The answer's headers, names in lower case (``retry-after`` is the one daglab reads).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class Transport(Protocol):
@@ -75,7 +82,8 @@ class HttpxTransport:
             parsed = answer.json()
         except ValueError:
             parsed = None
-        return Response(answer.status_code, parsed, answer.text)
+        wanted = {name: answer.headers[name] for name in KEPT_HEADERS if name in answer.headers}
+        return Response(answer.status_code, parsed, answer.text, wanted)
 
     def close(self) -> None:
         self._client.close()

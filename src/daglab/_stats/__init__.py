@@ -2,11 +2,13 @@
 
 ``sources`` reads Dagster and the history, ``since`` parses ``--since``, ``report`` computes
 what is shown (:class:`Stats`), ``formatting`` renders numbers for people, ``render`` writes the
-HTML report and the dashboard notebook, ``dashboard`` is that notebook's marimo output.
+HTML report and the dashboard notebook, ``dashboard`` is that notebook's marimo output,
+``audit`` counts the audit trail of the changes daglab made in Dagster.
 """
 
 from __future__ import annotations
 
+from daglab._stats.audit import summarise_audit
 from daglab._stats.dashboard import dashboard
 from daglab._stats.formatting import (
     format_bytes,
@@ -59,6 +61,7 @@ __all__ = [
     "render_html",
     "render_notebook",
     "since_label",
+    "summarise_audit",
     "when",
     "write_report",
 ]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from daglab._client import DagsterClient
     from daglab._config import LoadedConfig
 
+from daglab._stats.audit import summarise_audit
 from daglab._stats.formatting import _number, format_seconds
 from daglab._stats.since import iso, parse_since, since_label
 from daglab._stats.sources import (
@@ -36,8 +37,8 @@ from daglab._stats.sources import (
 #: How many of the latest exports, attaches and sweeps the report lists.
 LAST = 10
 NO_HISTORY = (
-    "in-process runs, exports and sweeps are recorded in .daglab/history.jsonl of a project set"
-    " up with `daglab init`."
+    "in-process runs, exports, sweeps and the audit trail of changes are recorded in"
+    " .daglab/history.jsonl of a project set up with `daglab init`."
 )
 
 # -- the report ---------------------------------------------------------------------------------
@@ -300,6 +301,7 @@ class Stats:
             "exports": summarise_exports(events),
             "attaches": summarise_attaches(events),
             "sweeps": summarise_sweeps(events, runs),
+            "audit": summarise_audit(events),
             "history": {
                 "available": self.history.available,
                 "path": str(self.history.path),
