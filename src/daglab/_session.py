@@ -100,6 +100,7 @@ def connect(
         return Connection(
             str(settings.base_url), None, loaded, problem=str(exc), remedy=exc.remediation
         )
+    client.history_root = loaded.project.root  # the audit trail goes to this notebook's project
     connection = Connection(str(client.base_url), client, loaded)
     if check:
         try:

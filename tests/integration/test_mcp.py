@@ -14,9 +14,9 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
+from mcp import ClientSession
 from tests.conftest import run_daglab
 from tests.dagster_server import DagsterServer, graphql
 from tests.proxy import Proxy
@@ -280,10 +280,10 @@ def test_paths_stay_inside_the_project(
     assert html.is_file() and html.resolve().is_relative_to(git_project.resolve())
     history = (git_project / ".daglab" / "history.jsonl").read_text()
     audits = [json.loads(line) for line in history.splitlines() if '"audit"' in line]
-    assert {(a["tool"], a["outcome"]) for a in audits} >= {
-        ("scaffold_notebook", "ok"),
-        ("export_notebook", "ok"),
-        ("scaffold_notebook", "error: ValidationError"),
+    assert {(a["operation"], a["outcome"]) for a in audits} >= {
+        ("scaffoldNotebook", "ok"),
+        ("exportNotebook", "ok"),
+        ("scaffoldNotebook", "error: ValidationError"),
     }
     assert all(a["origin"] == "mcp" for a in audits)
 

@@ -9,12 +9,12 @@ the log file only and reported without it. Every result passes through redaction
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from daglab._errors import AuthenticationError, DaglabError, UsageError
@@ -84,40 +84,34 @@ def _refusal(spec: ToolSpec) -> AuthenticationError:
     )
 
 
-def _config_hash(arguments: dict[str, Any]) -> str | None:
-    config = arguments.get("run_config")
-    if not config:
-        return None
-    text = json.dumps(config, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 #: Changes made here rather than in Dagster; the client records the Dagster ones itself.
 LOCAL_OPERATIONS = ("scaffoldNotebook", "exportNotebook")
 
 
-def _audit(spec: ToolSpec, arguments: dict[str, Any], outcome: str, result: Any) -> None:
+def _audit(
+    spec: ToolSpec, arguments: dict[str, Any], outcome: str, result: Any, root: Path
+) -> None:
     """A refusal by this server, or a local change asked for over MCP, goes to the history.
 
     Changes in Dagster (launch, terminate, attach) are recorded by the client that sends them.
     """
-    from daglab._history import record
+    from daglab._client._audit import record
 
+    assert spec.operation is not None
     run_id = result.get("run_id") if isinstance(result, dict) else None
     record(
-        "audit",
-        {
-            "origin": "mcp",
-            "operation": spec.operation,
-            "tool": spec.name,
-            "config_hash": _config_hash(arguments),
-            "outcome": outcome,
-            "run_id": run_id or arguments.get("run_id"),
-        },
+        origin="mcp",
+        operation=spec.operation,
+        variables={k: v for k, v in arguments.items() if k != "ctx"},
+        outcome=outcome,
+        run_id=run_id or arguments.get("run_id"),
+        start=root,
     )
 
 
-def _guarded(spec: ToolSpec, allowed: frozenset[str], fn: Callable[..., Any]) -> Callable[..., Any]:
+def _guarded(
+    spec: ToolSpec, allowed: frozenset[str], root: Path, fn: Callable[..., Any]
+) -> Callable[..., Any]:
     """``fn`` with daglab's refusals, error translation, redaction and audit around it."""
     from mcp.server.mcpserver.exceptions import ToolError
 
@@ -127,17 +121,17 @@ def _guarded(spec: ToolSpec, allowed: frozenset[str], fn: Callable[..., Any]) ->
 
     def before(arguments: dict[str, Any]) -> None:
         if spec.operation is not None and spec.operation not in allowed:
-            _audit(spec, arguments, "refused", None)
+            _audit(spec, arguments, "refused", None, root)
             raise ToolError(_error_text(_refusal(spec), spec))
 
     def after(arguments: dict[str, Any], result: Any) -> Any:
         if spec.operation in LOCAL_OPERATIONS:
-            _audit(spec, arguments, "ok", result)
+            _audit(spec, arguments, "ok", result, root)
         return json.loads(redact(json.dumps(result, default=str)))
 
     def failed(arguments: dict[str, Any], exc: Exception) -> ToolError:
         if spec.operation in LOCAL_OPERATIONS:
-            _audit(spec, arguments, f"error: {type(exc).__name__}", None)
+            _audit(spec, arguments, f"error: {type(exc).__name__}", None, root)
         if isinstance(exc, DaglabError):
             log.info("tool %s: %s", spec.name, exc.message)
             return ToolError(_error_text(exc, spec))
@@ -209,7 +203,9 @@ def build_server(services: Services) -> Any:
             open_world_hint=True,
         )
         server.add_tool(
-            _guarded(spec, services.allowed, implementations[spec.name]),
+            _guarded(
+                spec, services.allowed, services.loaded.project.root, implementations[spec.name]
+            ),
             name=spec.name,
             description=spec.description,
             annotations=annotations,

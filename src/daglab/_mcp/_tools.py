@@ -49,6 +49,7 @@ class Services:
                 allowed_operations=sorted(allowed),
                 launched_by=ORIGIN,
             )
+            self._client.history_root = self.loaded.project.root  # the audit trail's project
         return self._client
 
     def close(self) -> None:
@@ -188,7 +189,7 @@ async def wait_for_run(
     """Poll until the run ends or ``timeout`` passes; ``report`` hears each state change."""
     import anyio
 
-    from daglab._client._client import POLL_INITIAL, POLL_MAX
+    from daglab._client._waiting import POLL_INITIAL, POLL_MAX
 
     if not 0 < timeout <= 24 * 3600:
         raise UsageError(
