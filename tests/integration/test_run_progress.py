@@ -181,7 +181,7 @@ def test_the_event_document_reads_a_run_page_by_page(dagster_server: DagsterServ
         ]
         everything = [e for page in iter_events(client, run.run_id) for e in page.events]
         assert [*first.events, *rest] == everything
-        assert everything[-1].type == "RUN_FAILURE"
+        assert "RUN_FAILURE" in [e.type for e in everything]
         assert all(e.timestamp is not None and e.timestamp > 1.6e9 for e in everything)
         log = RunLog(run.run_id)
         changed = log.fetch(client)

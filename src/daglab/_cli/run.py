@@ -381,7 +381,7 @@ def report_outcome(
     from daglab._cli._output import console, print_json, safe
     from daglab._errors import RunFailedError
 
-    if not json_output and not (quiet and outcome.succeeded):
+    if not (json_output or quiet):  # --quiet: the error alone says what went wrong
         out = console(stderr=True)
         run_ = outcome.run
         style = "green" if outcome.succeeded else "red"
