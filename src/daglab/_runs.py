@@ -9,23 +9,28 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from daglab._checks import CheckResult, blocking_failures, describe_failures, run_checks
+from daglab._checks import CheckResult, blocking_failures, describe_failures
 from daglab._client import DagsterClient, Discovery, JobRef, Run, StepFailure
 from daglab._client._models import LAUNCHED_BY_TAG
 from daglab._errors import (
     AuthenticationError,
     ConflictError,
+    DaglabError,
     RunFailedError,
     UsageError,
     ValidationError,
 )
+from daglab._events import RunLog, Step
 from daglab._pairs import split_pairs
 from daglab._partitions._backfill import PARTITION_TAG, PartitionChoice
+
+if TYPE_CHECKING:
+    from daglab._partitions import AssetPartitions
 
 
 @dataclass(frozen=True)
@@ -44,17 +49,27 @@ class Target:
 
 @dataclass(frozen=True)
 class PartitionPlan:
-    """The partitions a launch covers: none, one key (a run), or several (a backfill)."""
+    """The partitions a launch covers: none, one key (a run), or several: one run over the
+    range where every asset allows it (:attr:`single_run`), else a backfill."""
 
     keys: tuple[str, ...] = ()
     all: bool = False
     #: For one key of a partitioned job: the run config and tags Dagster derives for it.
     config: dict[str, Any] | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    #: The keys of a range launched as one run (range tags); empty: not launched so.
+    single_run: tuple[str, ...] = ()
+    #: Why a range is a backfill rather than one run (for the output).
+    why_backfill: str | None = None
 
     @property
     def backfill(self) -> bool:
-        return self.all or len(self.keys) > 1
+        return (self.all or len(self.keys) > 1) and not self.single_run
+
+    @property
+    def launch(self) -> str:
+        """How the partitions are launched: "run", "single-run" or "backfill"."""
+        return "single-run" if self.single_run else ("backfill" if self.backfill else "run")
 
     @property
     def key(self) -> str | None:
@@ -63,12 +78,23 @@ class PartitionPlan:
 
 @dataclass
 class Outcome:
+    """How a run ended, as ``daglab run --wait`` and ``daglab wait`` report it.
+
+    :meth:`report` is the one JSON form of a finished wait, the same keys whether the run
+    succeeded or not (see :data:`REPORT_KEYS`).
+    """
+
     run: Run
     timed_out: bool = False
     canceled: bool = False
     failures: list[StepFailure] = field(default_factory=list)
     #: The asset checks the run evaluated; a failed ERROR check fails the run for daglab.
     checks: list[CheckResult] = field(default_factory=list)
+    #: Each step's start, end and error, from the run's event log.
+    steps: list[Step] = field(default_factory=list)
+    #: How the partitions were launched: "run" (none or one), "single-run" (a range in one run).
+    launch: str = "run"
+    partitions: tuple[str, ...] = ()
 
     @property
     def succeeded(self) -> bool:
@@ -77,12 +103,60 @@ class Outcome:
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.run.to_dict(),
+            "launch": self.launch,
+            "partitions": list(self.partitions),
             "timed_out": self.timed_out,
             "canceled": self.canceled,
+            "steps": [step.to_dict() for step in self.steps],
             "failures": [f.__dict__ for f in self.failures],
             "checks": [check.to_dict() for check in self.checks],
             "failed_checks": [c.to_dict() for c in blocking_failures(self.checks)],
         }
+
+    def report(self, error: DaglabError | None = None) -> dict[str, Any]:
+        """The JSON report: :meth:`to_dict`, plus ``exit_code`` and ``error`` (None, or the
+        ``message``/``remediation``/``exit_code`` of why daglab exits non-zero)."""
+        return {
+            **self.to_dict(),
+            "exit_code": 0 if error is None else int(error.exit_code),
+            "error": None
+            if error is None
+            else {
+                "message": error.message,
+                "remediation": error.remediation,
+                "exit_code": int(error.exit_code),
+            },
+        }
+
+
+#: The keys of :meth:`Outcome.report`, in order; the same for every way a run ends:
+#: ``run_id, status, job_name, created, started, ended, tags, url, duration`` (the run as Dagster
+#: records it; times in seconds since the epoch), ``launch`` ("run" or "single-run"),
+#: ``partitions`` (the keys a single-run range covered), ``timed_out``, ``canceled``, ``steps``
+#: (``step, status, started, ended, duration, attempts, error``), ``failures`` (``step, message,
+#: error_class, cause``), ``checks`` and ``failed_checks`` (``asset, name, passed, severity,
+#: description, partition``), ``exit_code`` and ``error``.
+REPORT_KEYS = (
+    "run_id",
+    "status",
+    "job_name",
+    "created",
+    "started",
+    "ended",
+    "tags",
+    "url",
+    "duration",
+    "launch",
+    "partitions",
+    "timed_out",
+    "canceled",
+    "steps",
+    "failures",
+    "checks",
+    "failed_checks",
+    "exit_code",
+    "error",
+)
 
 
 def parse_run_config(path: Path | None, text: str | None) -> dict[str, Any]:
@@ -230,6 +304,8 @@ def plan_partitions(
                     f" partition {next(iter(set(keys) - set(other.keys)))!r}",
                     remediation="Launch assets with the same partitions together.",
                 )
+        if choice.key is None:
+            return _range_plan(choice, keys, found)
         dims = sorted(first.dimension_keys)
         tags: dict[str, str] = {}
         if choice.key is not None and dims:
@@ -256,11 +332,41 @@ def plan_partitions(
     keys = resolve_keys(choice, available, what=f"job {target.job.name}")
     if choice.key is not None:
         return PartitionPlan(keys=tuple(keys), config=config, tags=job_tags)
-    return PartitionPlan(keys=() if choice.all else tuple(keys), all=choice.all)
+    from daglab._partitions._single_run import job_assets
+
+    members = job_assets(client, target.job)
+    if members is None:
+        return PartitionPlan(
+            keys=() if choice.all else tuple(keys),
+            all=choice.all,
+            why_backfill=f"{target.job.name} is an op job",
+        )
+    return _range_plan(choice, keys, members)
+
+
+def _range_plan(
+    choice: PartitionChoice, keys: Sequence[str], assets: Sequence[AssetPartitions]
+) -> PartitionPlan:
+    """A range or all partitions: one run when every asset allows it, else a backfill."""
+    from daglab._partitions._single_run import single_run_refusal
+
+    refusal = single_run_refusal(assets, len(keys))
+    if refusal is None and len(keys) > 1:
+        return PartitionPlan(keys=tuple(keys), single_run=tuple(keys))
+    if refusal is None:  # a range of one key is that key's run
+        return PartitionPlan(keys=tuple(keys))
+    return PartitionPlan(
+        keys=() if choice.all else tuple(keys), all=choice.all, why_backfill=refusal
+    )
 
 
 def partition_tags(plan: PartitionPlan, tags: Mapping[str, str]) -> dict[str, str]:
-    """A single-partition run's tags: Dagster's for that partition, then the user's."""
+    """A partition run's tags: Dagster's for that partition (or the range tags of a range in
+    one run), then the user's."""
+    if plan.single_run:
+        from daglab._partitions._single_run import range_tags
+
+        return {**range_tags(plan.single_run), **tags}
     if plan.key is None:
         return dict(tags)
     return {**plan.tags, PARTITION_TAG: plan.key, **tags}
@@ -339,12 +445,21 @@ def finish(
     cancel_on_timeout: bool,
     on_update: Callable[[Run, float], None] | None = None,
     stated_timeout: float | None = None,
+    on_steps: Callable[[list[Step]], None] | None = None,
 ) -> Outcome:
-    """Wait for ``run``; cancel it on timeout when asked; collect failures.
+    """Wait for ``run``; cancel it on timeout when asked; collect steps, failures and checks.
 
+    With ``on_steps``, the run's event log is read as it grows (one request per look) and each
+    batch of step changes is passed on; without, it is read once the run has ended.
     ``stated_timeout`` is the limit to name in messages when ``timeout`` is what is left of it.
     """
-    last = client.wait(run.run_id, timeout=timeout, on_update=on_update)
+    from daglab._events import follow
+
+    log = RunLog(run.run_id)
+    if on_steps is None:
+        last = client.wait(run.run_id, timeout=timeout, on_update=on_update)
+    else:
+        last = follow(client, log, timeout=timeout, on_update=on_update, on_steps=on_steps)
     outcome = Outcome(last)
     if not last.finished:
         outcome.timed_out = True
@@ -360,10 +475,14 @@ def finish(
                     run=outcome.to_dict(),
                 ) from exc
             outcome.run = client.wait(run.run_id, timeout=30) if outcome.canceled else last
-    if outcome.run.status == "FAILURE":
-        outcome.failures = client.failures(run.run_id)
     if outcome.run.finished:
-        outcome.checks = run_checks(client, run.run_id)
+        changed = log.fetch(client)  # the rest of the log: the last steps, checks, failures
+        if on_steps is not None and changed:
+            on_steps(changed)
+        outcome.steps = list(log.steps.values())
+        outcome.checks = log.checks()
+        if outcome.run.status == "FAILURE":
+            outcome.failures = log.failures()
     return outcome
 
 
@@ -378,7 +497,11 @@ def _cancel(client: DagsterClient, run: Run, *, within: float = 30.0) -> bool:
         time.sleep(0.5)
 
 
-def raise_for(outcome: Outcome, *, timeout: float | None) -> None:
+def raise_for(
+    outcome: Outcome, *, timeout: float | None, shown: Collection[str] = frozenset()
+) -> None:
+    """Raise (exit 4) unless the run succeeded; the errors of steps in ``shown`` were printed
+    already, so the message names those steps without repeating their errors."""
     run = outcome.run
     if outcome.succeeded:
         return
@@ -398,7 +521,10 @@ def raise_for(outcome: Outcome, *, timeout: float | None) -> None:
             remediation=f"See the checks at {run.url}; fix the data or the checks.",
             run=outcome.to_dict(),
         )
-    detail = "; ".join(f.describe() for f in outcome.failures)
+    detail = "; ".join(
+        f"step {f.step} failed (its error is above)" if f.step in shown else f.describe()
+        for f in outcome.failures
+    )
     raise RunFailedError(
         f"run {run.run_id} ended {run.status}" + (f": {detail}" if detail else ""),
         remediation=f"See the run's logs at {run.url}",

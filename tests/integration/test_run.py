@@ -93,8 +93,8 @@ def test_failing_run_is_exit_4_with_the_error(
     as_json = daglab_run(dagster_server, git_project, "--job", "failing_job", "--json")
     report = json.loads(as_json.stdout)
     assert report["exit_code"] == 4
-    assert report["details"]["run"]["status"] == "FAILURE"
-    assert report["details"]["run"]["failures"][0]["step"] == "failing_op"
+    assert report["status"] == "FAILURE"
+    assert report["failures"][0]["step"] == "failing_op"
 
 
 def test_invalid_config_is_exit_7_and_creates_no_run(
@@ -194,7 +194,7 @@ def test_timeout_without_and_with_cancel(dagster_server: DagsterServer, git_proj
         "--json",
     )
     assert kept.exit_code == 4, kept
-    outcome = json.loads(kept.stdout)["details"]["run"]
+    outcome = json.loads(kept.stdout)
     assert outcome["timed_out"] and not outcome["canceled"]
     assert dagster_runs(dagster_server)[outcome["run_id"]]["status"] != "CANCELED"
     terminate(dagster_server, outcome["run_id"])
@@ -212,7 +212,7 @@ def test_timeout_without_and_with_cancel(dagster_server: DagsterServer, git_proj
         "--json",
     )
     assert canceled.exit_code == 4, canceled
-    outcome = json.loads(canceled.stdout)["details"]["run"]
+    outcome = json.loads(canceled.stdout)
     assert outcome["canceled"] and outcome["status"] == "CANCELED", outcome
     assert dagster_runs(dagster_server)[outcome["run_id"]]["status"] == "CANCELED"
 

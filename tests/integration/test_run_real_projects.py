@@ -85,7 +85,9 @@ def test_an_error_check_fails_the_run_and_a_warning_does_not(
     assert "asset checks failed: shop/orders:orders_enough_rows" in failed.stderr
     as_json = run(shop_server, git_project, "--job", "orders_job", "--json")
     assert as_json.exit_code == 4
-    details = json.loads(as_json.stdout)["details"]["run"]
+    details = json.loads(as_json.stdout)
+    assert details["status"] == "SUCCESS" and details["exit_code"] == 4
+    assert "asset checks failed" in details["error"]["message"]
     names = {c["name"]: c for c in details["checks"]}
     assert names["orders_positive"]["passed"] is True
     assert [c["name"] for c in details["failed_checks"]] == ["orders_enough_rows"]
@@ -123,6 +125,8 @@ def test_a_partition_range_is_one_backfill_followed_to_its_end(
     )
     assert done.exit_code == 0, done
     answer = json.loads(done.stdout)
+    assert answer["launch"] == "backfill"
+    assert answer["why_backfill"] == "shop/weekly_sales has no single-run backfill policy"
     assert answer["partitions"] == ["2024-01-07", "2024-01-14", "2024-01-21"]
     assert answer["succeeded"] == 3 and answer["failed"] == []
     assert "/runs/b/" in answer["url"]
@@ -135,3 +139,74 @@ def test_a_partition_range_is_one_backfill_followed_to_its_end(
         "2024-01-21...2024-01-07",
     )
     assert backwards.exit_code == 7 and "runs backwards" in backwards.stderr
+
+
+RUN_TAGS = (
+    "query($id: ID!) { runOrError(runId: $id) { ... on Run { status tags { key value }"
+    " assetMaterializations { partition } } } }"
+)
+BACKFILLS = "{ partitionBackfillsOrError { ... on PartitionBackfills { results { id } } } }"
+
+
+def backfill_count(server: DagsterServer) -> int:
+    answer = graphql(server, BACKFILLS)["data"]["partitionBackfillsOrError"]
+    return len(answer["results"])
+
+
+@pytest.mark.parametrize(
+    "target",
+    [["--asset-selection", "shop/daily_totals"], ["--job", "daily_totals_job"]],
+    ids=["assets", "asset-job"],
+)
+def test_a_range_of_a_single_run_asset_is_one_run(
+    shop_server: DagsterServer, git_project: Path, target: list[str]
+) -> None:
+    runs, backfills = run_count(shop_server), backfill_count(shop_server)
+    done = run(
+        shop_server, git_project, *target, "--partition-range", "2024-02-01...2024-02-10", "--json"
+    )
+    assert done.exit_code == 0, done
+    answer = json.loads(done.stdout)
+    assert answer["launch"] == "single-run" and answer["status"] == "SUCCESS"
+    assert answer["partitions"] == [f"2024-02-{d:02}" for d in range(1, 11)]
+    assert answer["error"] is None
+    assert [s["step"] for s in answer["steps"]] == ["shop__daily_totals"]
+    # Dagster saw one run over the range, no backfill, and a materialization per partition
+    assert run_count(shop_server) == runs + 1
+    assert backfill_count(shop_server) == backfills
+    recorded = graphql(shop_server, RUN_TAGS, {"id": answer["run_id"]})["data"]["runOrError"]
+    tags = {t["key"]: t["value"] for t in recorded["tags"]}
+    assert tags["dagster/asset_partition_range_start"] == "2024-02-01"
+    assert tags["dagster/asset_partition_range_end"] == "2024-02-10"
+    assert "dagster/partition" not in tags
+    assert sorted(m["partition"] for m in recorded["assetMaterializations"]) == answer["partitions"]
+
+
+def test_the_output_says_which_way_a_range_was_launched(
+    shop_server: DagsterServer, git_project: Path
+) -> None:
+    one_run = run(
+        shop_server,
+        git_project,
+        "--asset-selection",
+        "shop/daily_totals",
+        "--partition-range",
+        "2024-03-01...2024-03-03",
+    )
+    assert one_run.exit_code == 0, one_run
+    assert "as one run over 3 partitions (2024-03-01 .. 2024-03-03)" in one_run.stderr
+    assert "▸ shop__daily_totals running" in one_run.stderr
+    mixed = run(
+        shop_server,
+        git_project,
+        "--asset-selection",
+        "shop/daily_totals,shop/daily_sales",
+        "--partition-range",
+        "2024-03-01...2024-03-02",
+        "--no-wait",
+        "--json",
+    )
+    assert mixed.exit_code == 0, mixed
+    answer = json.loads(mixed.stdout)
+    assert answer["launch"] == "backfill"
+    assert answer["why_backfill"] == "shop/daily_sales has no single-run backfill policy"

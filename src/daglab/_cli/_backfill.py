@@ -1,5 +1,6 @@
-"""``daglab run --partition-range/--all-partitions``: launch one backfill, follow it with a
-progress bar over its partitions, and exit 4 naming the partitions that failed."""
+"""``daglab run --partition-range/--all-partitions`` where the range cannot be one run: launch
+one backfill, follow it with a progress bar over its partitions, and exit 4 naming the
+partitions that failed."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def backfill_command(
     wait: bool,
     timeout: float,
     json_output: bool,
+    quiet: bool = False,
 ) -> None:
     from daglab._cli._output import console, print_json, safe
     from daglab._errors import RunFailedError
@@ -37,13 +39,24 @@ def backfill_command(
     url = str(client.base_url.join(f"runs/b/{backfill_id}"))
     out = console(stderr=True)
     count = "every partition" if plan.all else f"{len(plan.keys):,} partitions"
-    if not json_output:
-        out.print(f"Launched a backfill of {count} of {safe(target.label)}: {url}", soft_wrap=True)
+    if not (json_output or quiet):
+        why = f" ({safe(plan.why_backfill)})" if plan.why_backfill else ""
+        out.print(
+            f"Launched a backfill of {count} of {safe(target.label)}{why}: {url}", soft_wrap=True
+        )
     if not wait:
         if json_output:
-            print_json({"backfill_id": backfill_id, "url": url, "partitions": list(plan.keys)})
+            print_json(
+                {
+                    "launch": "backfill",
+                    "why_backfill": plan.why_backfill,
+                    "backfill_id": backfill_id,
+                    "url": url,
+                    "partitions": list(plan.keys),
+                }
+            )
         return
-    if json_output:
+    if json_output or quiet:
         state = wait_backfill(client, backfill_id, timeout=timeout)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -71,7 +84,12 @@ def backfill_command(
                 )
 
             state = wait_backfill(client, backfill_id, timeout=timeout, on_progress=show)
-    result = {**state.to_dict(), "url": url}
+    result = {
+        "launch": "backfill",
+        "why_backfill": plan.why_backfill,
+        **state.to_dict(),
+        "url": url,
+    }
     if not state.finished:
         raise RunFailedError(
             f"backfill {backfill_id} did not finish within {timeout:g} s"
@@ -91,7 +109,7 @@ def backfill_command(
         )
     if json_output:
         print_json(result)
-    else:
+    elif not quiet:
         out.print(
             f"[green]{state.status}[/]: {state.succeeded} of {len(state.partitions)} partitions"
             f"  {url}",

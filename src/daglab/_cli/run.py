@@ -18,8 +18,6 @@ from daglab._cli._endpoint import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from daglab._client import DagsterClient, Run
     from daglab._runs import Outcome
 
@@ -179,14 +177,25 @@ def run(
     url: DagsterUrl = None,
     auth_token: AuthToken = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print no progress; only errors (and --json)."),
+    ] = False,
 ) -> None:
     """Launch a job or an asset selection in Dagster, and wait for it.
 
     The run config is validated by Dagster first: invalid config exits 7 and creates no run.
     A failed or canceled run exits 4, with the failing step and its error; so does a run whose
     asset checks failed with ERROR severity (WARN failures are printed, exit 0). A partition
-    that does not exist is exit 7 before anything is launched; --partition-range and
-    --all-partitions launch one Dagster backfill, and --wait follows it to its end.
+    that does not exist is exit 7 before anything is launched. --partition-range and
+    --all-partitions launch one run over the range when every asset has a single-run backfill
+    policy (as `dagster asset materialize --partition-range` does), else one Dagster backfill;
+    --wait follows either to its end, and the output (and "launch" in --json) says which.
+
+    While waiting, each step's start and end is shown (a live line at a terminal, one line per
+    change in a log); --quiet shows none. With --json, a waited run prints one report with the
+    same keys whether it succeeded or not: run_id, status, url, duration, steps, failures,
+    checks, launch, partitions, exit_code and error (null on success).
     """
     import time
 
@@ -282,7 +291,7 @@ def run(
             return
 
         def queued(position: int) -> None:
-            if not json_output:
+            if not (json_output or quiet):
                 out.print(f"waiting for a slot: position {position} in daglab's queue")
 
         limit = timeout if timeout is not None else performance.max_wait_time
@@ -297,6 +306,7 @@ def run(
                 wait=wait,
                 timeout=max(0.1, limit - (time.monotonic() - started)),
                 json_output=json_output,
+                quiet=quiet,
             )
             return
         tags = _runs.partition_tags(plan, tags)
@@ -312,15 +322,31 @@ def run(
             on_queue=queued,
             deadline=started + allowed,
         )
-        if not json_output:
-            out.print(f"Launched {safe(target.label)}: {launched.url}", soft_wrap=True)
+        if not (json_output or quiet):
+            what = safe(target.label)
+            if plan.single_run:
+                what += (
+                    f" as one run over {len(plan.single_run):,} partitions"
+                    f" ({plan.single_run[0]} .. {plan.single_run[-1]})"
+                )
+            out.print(f"Launched {what}: {launched.url}", soft_wrap=True)
         if not wait:
             if json_output:
-                print_json(launched.to_dict())
+                print_json(
+                    {
+                        **launched.to_dict(),
+                        "launch": plan.launch,
+                        "partitions": list(plan.single_run),
+                    }
+                )
             return
         left = max(0.1, limit - (time.monotonic() - started))
-        outcome = wait_for(client, launched, left, cancel_on_timeout, json_output, stated=limit)
-    report_outcome(outcome, limit, json_output)
+        outcome, shown = wait_for(
+            client, launched, left, cancel_on_timeout, json_output, stated=limit, quiet=quiet
+        )
+        outcome.launch = plan.launch
+        outcome.partitions = plan.single_run
+    report_outcome(outcome, limit, json_output, quiet=quiet, shown=shown)
 
 
 def wait_for(
@@ -331,51 +357,61 @@ def wait_for(
     json_output: bool,
     *,
     stated: float | None = None,
-) -> Outcome:
-    """Wait for ``run`` (a spinner at a terminal); shared by ``run`` and ``wait``.
+    quiet: bool = False,
+) -> tuple[Outcome, set[str]]:
+    """Wait for ``run``, showing its steps (unless ``json_output`` or ``quiet``); shared by
+    ``run`` and ``wait``. Also returns the steps whose errors were shown already.
 
     ``limit`` is the time left to wait; ``stated`` the --timeout it is left of.
     """
     from daglab import _runs
+    from daglab._cli._follow import RunProgress
     from daglab._cli._output import console
 
-    def finish(on_update: Callable[[Run, float], None] | None) -> Outcome:
-        return _runs.finish(
+    if json_output or quiet:
+        outcome = _runs.finish(
+            client, run, timeout=limit, cancel_on_timeout=cancel_on_timeout, stated_timeout=stated
+        )
+        return outcome, set()
+    with RunProgress(console(stderr=True)) as progress:
+        outcome = _runs.finish(
             client,
             run,
             timeout=limit,
             cancel_on_timeout=cancel_on_timeout,
-            on_update=on_update,
+            on_update=progress.update,
             stated_timeout=stated,
+            on_steps=progress.on_steps,
         )
-
-    if json_output:
-        return finish(None)
-    with console(stderr=True).status("starting…") as status:
-
-        def show(current: Run, elapsed: float) -> None:
-            status.update(f"{current.status} · {elapsed:.1f} s")
-
-        return finish(show)
+    return outcome, progress.reported
 
 
-def report_outcome(outcome: Outcome, limit: float, json_output: bool) -> None:
-    """Print how the run ended, then raise (exit 4) unless it succeeded."""
+def report_outcome(
+    outcome: Outcome,
+    limit: float,
+    json_output: bool,
+    *,
+    quiet: bool = False,
+    shown: set[str] | frozenset[str] = frozenset(),
+) -> None:
+    """Print how the run ended, then exit 4 unless it succeeded.
+
+    With ``--json`` the one report (:meth:`daglab._runs.Outcome.report`) is printed whether the
+    run succeeded or not; errors of steps in ``shown`` were printed while waiting already.
+    """
     from daglab import _runs
     from daglab._cli._output import console, print_json, safe
+    from daglab._errors import RunFailedError
 
-    if json_output:
-        if outcome.succeeded:
-            print_json(outcome.to_dict())
-        # otherwise the error report is the one JSON object, with the run in "details"
-    else:
+    if not (json_output or quiet):  # --quiet: the error alone says what went wrong
         out = console(stderr=True)
         run_ = outcome.run
         style = "green" if outcome.succeeded else "red"
         duration = f" in {run_.duration:.1f} s" if run_.duration is not None else ""
         out.print(f"[{style}]{run_.status}[/]{duration}  {run_.url}", soft_wrap=True)
         for failure in outcome.failures:
-            out.print(f"  [red]✗[/] {safe(failure.describe())}")
+            if failure.step is None or failure.step not in shown:
+                out.print(f"  [red]✗[/] {safe(failure.describe())}")
         for check in outcome.checks:
             if check.passed:
                 continue
@@ -385,4 +421,12 @@ def report_outcome(outcome: Outcome, limit: float, json_output: bool) -> None:
                 f"  {mark} check {safe(check.asset)}:{safe(check.name)} failed"
                 f" ({check.severity}){safe(about)}"
             )
-    _runs.raise_for(outcome, timeout=limit)
+    try:
+        _runs.raise_for(outcome, timeout=limit, shown=shown)
+    except RunFailedError as exc:
+        if not json_output:
+            raise
+        print_json(outcome.report(exc))  # the same keys as a success, with "error" set
+        raise SystemExit(int(exc.exit_code)) from None
+    if json_output:
+        print_json(outcome.report())

@@ -45,14 +45,21 @@ def wait(
     url: DagsterUrl = None,
     auth_token: AuthToken = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print no progress; only errors (and --json)."),
+    ] = False,
 ) -> None:
     """Wait for a run already launched (by daglab or anyone) until it ends.
 
     Resumes a wait that an outage of the webserver interrupted: the error of `daglab run` names
     the command. Waiting rides out an outage of up to dagster.graphql.wait_outage_seconds.
+    Shows each step's start and end while waiting (--quiet: none); --json prints the same
+    report as `daglab run --json`, whether the run succeeded or not.
     """
     from daglab._cli.run import report_outcome, wait_for
     from daglab._client import Run
+    from daglab._partitions._single_run import RANGE_START_TAG
 
     state: CliState = ctx.ensure_object(CliState)
     client = make_client(state, port=dagster_port, url=url, token=auth_token)
@@ -61,5 +68,9 @@ def wait(
     # Not looked up first: the wait itself rides out a webserver that is still coming back.
     pending = Run(run_id, "UNKNOWN", url=client.run_url(run_id))
     with client:
-        outcome = wait_for(client, pending, limit, cancel_on_timeout, json_output)
-    report_outcome(outcome, limit, json_output)
+        outcome, shown = wait_for(
+            client, pending, limit, cancel_on_timeout, json_output, quiet=quiet
+        )
+        if outcome.run.tags.get(RANGE_START_TAG):
+            outcome.launch = "single-run"
+    report_outcome(outcome, limit, json_output, quiet=quiet, shown=shown)

@@ -49,6 +49,7 @@ OPERATIONS: dict[str, Operation] = {
     "terminate_run": Operation("terminate_run.graphql", "terminateRun", mutation=True),
     "backfill": Operation("backfill.graphql", "getBackfill"),
     "run_checks": Operation("run_checks.graphql", "getRunLogs"),
+    "run_events": Operation("run_events.graphql", "getRunLogs"),
     "job_partition": Operation("job_partition.graphql", "getJobPartition"),
     "launch_backfill": Operation(
         "launch_backfill.graphql", "launchPartitionBackfill", mutation=True

@@ -33,6 +33,9 @@ class AssetPartitions:
     dynamic: dict[str, str] = field(default_factory=dict)
     #: For multi-partitions, each dimension's own keys.
     dimension_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The asset's backfill policy: "SINGLE_RUN", "MULTI_RUN" or None (none set).
+    backfill_policy: str | None = None
+    max_partitions_per_run: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +47,8 @@ class AssetPartitions:
             "location": self.location,
             "repository": self.repository,
             "dynamic": dict(self.dynamic),
+            "backfill_policy": self.backfill_policy,
+            "max_partitions_per_run": self.max_partitions_per_run,
         }
 
 
@@ -76,6 +81,7 @@ def asset_partitions(client: DagsterClient, asset: str) -> AssetPartitions:
             )
         client._check(node, f"asset {asset}")
     definition = node.get("partitionDefinition") or {}
+    policy = node.get("backfillPolicy") or {}
     repository = node.get("repository") or {}
     dynamic: dict[str, str] = {}
     if definition.get("type") == "DYNAMIC" and definition.get("name"):
@@ -98,6 +104,8 @@ def asset_partitions(client: DagsterClient, asset: str) -> AssetPartitions:
             for d in node.get("partitionKeysByDimension") or ()
             if definition.get("type") == "MULTIPARTITIONED"
         },
+        backfill_policy=policy.get("policyType"),
+        max_partitions_per_run=policy.get("maxPartitionsPerRun"),
     )
 
 

@@ -3,8 +3,9 @@
 ``--partition KEY`` (a multi-dimensional key as ``dim=key,dim=key``), ``--partition-range
 START...END`` and ``--all-partitions`` resolve against the keys the webserver reports, so an
 unknown key is refused (exit 7, did-you-mean) before anything is launched. A range or all
-partitions become one ``launchPartitionBackfill``: Dagster decides between one run per partition
-and a single-run backfill, as its UI does.
+partitions is one run where every asset has a single-run backfill policy
+(:mod:`daglab._partitions._single_run`); otherwise one ``launchPartitionBackfill``, and Dagster
+decides how to split it into runs, as its UI does.
 """
 
 from __future__ import annotations
@@ -321,13 +322,21 @@ def wait_backfill(
     timeout: float | None,
     on_progress: Callable[[Backfill], None] | None = None,
     poll: float = 1.0,
+    poll_initial: float = 0.25,
 ) -> Backfill:
-    """Follow the backfill until it finishes (or ``timeout`` seconds pass); its last state."""
+    """Follow the backfill until it finishes (or ``timeout`` seconds pass); its last state.
+
+    Looks start ``poll_initial`` apart and grow by half up to ``poll``: a backfill the daemon
+    finishes quickly is seen to end soon, a long one costs one request a second.
+    """
     deadline = None if timeout is None else time.monotonic() + timeout
+    interval = min(poll_initial, poll)
     while True:
         state = backfill(client, backfill_id)
         if on_progress is not None:
             on_progress(state)
         if state.finished or (deadline is not None and time.monotonic() >= deadline):
             return state
-        time.sleep(poll if deadline is None else max(0.05, min(poll, deadline - time.monotonic())))
+        pause = interval if deadline is None else min(interval, deadline - time.monotonic())
+        time.sleep(max(0.05, pause))
+        interval = min(interval * 1.5, poll)
