@@ -32,6 +32,7 @@ READ_ONLY = {
     "get_run",
     "list_runs",
     "wait_for_run",
+    "run_logs",
     "asset_partitions",
     "config_show",
     "stats",
@@ -181,6 +182,21 @@ def test_launch_wait_and_a_failing_run(
         failed = payload(
             await session.call_tool("wait_for_run", {"run_id": failing["run_id"], "timeout": 300})
         )
+        whole = payload(
+            await session.call_tool("run_logs", {"run_id": failing["run_id"], "limit": 1000})
+        )
+        paged, cursor = [], None
+        while True:
+            page = payload(
+                await session.call_tool(
+                    "run_logs", {"run_id": failing["run_id"], "limit": 4, "cursor": cursor}
+                )
+            )
+            paged += page["events"]
+            cursor = page["cursor"]
+            if not page["has_more"]:
+                break
+        assert paged == whole["events"] and len(paged) > 4
         slow = payload(
             await session.call_tool(
                 "launch_run",

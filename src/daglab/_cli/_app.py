@@ -15,6 +15,7 @@ from daglab._cli import (
     doctor,
     export,
     init,
+    logs,
     mcp,
     migrate,
     partitions,
@@ -92,6 +93,7 @@ stats.register(app)
 export.register(app)
 partitions.register(app)
 wait.register(app)
+logs.register(app)
 mcp.register(app)
 
 

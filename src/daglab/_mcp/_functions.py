@@ -95,6 +95,20 @@ def functions(services: Services) -> dict[str, Callable[..., Any]]:
 
         return await _tools.wait_for_run(services, run_id, timeout, report)
 
+    def run_logs(
+        run_id: RunId,
+        cursor: Annotated[
+            str | None, Field(description="The cursor a previous page returned (None: start).")
+        ] = None,
+        limit: Annotated[int, Field(description="Events to read.", ge=1, le=10_000)] = 200,
+        level: Annotated[
+            str | None, Field(description="Only this level or above: DEBUG … CRITICAL.")
+        ] = None,
+        steps: Annotated[list[str] | None, Field(description="Only these steps.")] = None,
+    ) -> dict[str, Any]:
+        """One page of a run's event log and the cursor of the next."""
+        return _tools.run_logs(services, run_id, cursor, limit, level, steps)
+
     def asset_partitions(
         asset: Annotated[str, Field(description="The asset key as an a/b path.")],
         limit: Limit = DEFAULT_LIMIT,
@@ -192,6 +206,7 @@ def functions(services: Services) -> dict[str, Callable[..., Any]]:
             get_run,
             list_runs,
             wait_for_run,
+            run_logs,
             asset_partitions,
             config_show,
             stats,

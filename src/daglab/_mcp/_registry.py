@@ -60,6 +60,11 @@ TOOLS: tuple[ToolSpec, ...] = (
         " change of state. Never cancels the run.",
     ),
     ToolSpec(
+        "run_logs",
+        "One page of a run's event log (level and step filters) and the cursor of the next;"
+        " has_more says whether to ask again.",
+    ),
+    ToolSpec(
         "asset_partitions",
         "An asset's partitions definition and keys (dimensions for multi-partitions).",
     ),

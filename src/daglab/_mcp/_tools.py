@@ -215,6 +215,21 @@ async def wait_for_run(
         pause = min(pause * 1.5, POLL_MAX)
 
 
+def run_logs(
+    services: Services,
+    run_id: str,
+    cursor: str | None,
+    limit: int,
+    level: str | None,
+    steps: Sequence[str] | None,
+) -> dict[str, Any]:
+    from daglab._runlog import LogFilter, read_page
+
+    where = LogFilter.parse(level, steps or ())
+    page = read_page(services.client, _run_id(run_id), cursor=cursor, limit=limit, where=where)
+    return page.to_dict()
+
+
 def asset_partitions(services: Services, asset: str, limit: int) -> dict[str, Any]:
     from daglab._partitions import asset_partitions as find
 
