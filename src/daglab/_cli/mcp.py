@@ -90,6 +90,7 @@ def mcp(
     if list_tools:
         _print_tools(allowed, json_output)
         return
+    _require_sdk()
     from daglab._mcp._server import serve
     from daglab._mcp._tools import Services
 
@@ -105,6 +106,7 @@ def _print_tools(allowed: frozenset[str], json_output: bool) -> None:
     from daglab._mcp import tools_for
     from daglab._mcp._server import tool_inputs
 
+    _require_sdk()
     specs = tools_for(allowed)
     if json_output:
         tools = [{**spec.to_dict(), "inputs": tool_inputs(spec.name)} for spec in specs]
@@ -126,3 +128,17 @@ def _print_tools(allowed: frozenset[str], json_output: bool) -> None:
     out.print(table)
     if not allowed:
         out.print("read-only: allow changes with --allow launchRun (and others) or mcp.allow")
+
+
+def _require_sdk() -> None:
+    """The SDK is a dependency; a broken or missing install is exit 3 with the fix."""
+    try:
+        import mcp.server.mcpserver  # noqa: F401
+    except ImportError as exc:
+        from daglab._errors import EnvironmentMissingError
+
+        raise EnvironmentMissingError(
+            f"daglab mcp needs the MCP SDK, which does not import here: {exc}",
+            remediation="Reinstall daglab (`pip install --force-reinstall daglab`) or install the"
+            " SDK: pip install 'mcp>=2.3,<3'.",
+        ) from exc
