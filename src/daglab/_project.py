@@ -286,7 +286,7 @@ def _from_workspace_yaml(root: Path) -> tuple[str | None, str | None, Path | Non
     if entry.module is not None:
         top = entry.module.split(".")[0]
         return (top, entry.served_name, _package_dir(root, top, entry.working_directory))
-    assert entry.relative_path is not None
+    assert entry.relative_path is not None  # noqa: S101  type narrowing, an invariant
     file = (root / entry.relative_path).resolve()
     location = entry.served_name
     parent = file.parent

@@ -210,7 +210,7 @@ def run(
         sandbox=sandbox or None,
         launched_by="sweep" if sweep is not None else "cli",
     )
-    assert state.loaded is not None
+    assert state.loaded is not None  # noqa: S101  type narrowing, an invariant
     performance = state.loaded.config.performance
     out = console(stderr=True)
     if sweep is not None:  # a bad file fails before anything is contacted

@@ -79,7 +79,7 @@ def export_notebook(
     )
     if not targets:
         return ExportReport(exported)
-    assert client is not None
+    assert client is not None  # noqa: S101  type narrowing, an invariant
     if on_stage is not None:
         on_stage(f"attaching to {len(targets)} asset(s)")
     entries = export_metadata(

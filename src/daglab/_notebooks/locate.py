@@ -68,7 +68,7 @@ def locate_definitions(project: Project, module: str | None = None) -> CodeIndex
     if module:
         command.append(module)
     try:
-        done = subprocess.run(
+        done = subprocess.run(  # noqa: S603  fixed argv, no shell
             command,
             capture_output=True,
             text=True,
@@ -184,7 +184,7 @@ def _function(value: Any) -> Any:
         try:
             for part in path.split("."):
                 current = getattr(current, part)
-        except Exception:
+        except Exception:  # noqa: S112  no such attribute: next path
             continue
         return current
     return None
