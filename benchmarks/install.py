@@ -68,7 +68,7 @@ def build_cell(uv: str, python: str, work: Path, *, with_pip: bool) -> dict[str,
     seconds: dict[str, float] = {}
     for attempt in range(2):  # the first fills the cache, the second is timed
         venv = work / f"uv-cell-{attempt}"
-        run([uv, "venv", "--quiet", "--python", python, str(venv)])
+        run([uv, "venv", "--quiet", "--no-python-downloads", "--python", python, str(venv)])
         took = timed(
             [
                 uv,
@@ -86,7 +86,18 @@ def build_cell(uv: str, python: str, work: Path, *, with_pip: bool) -> dict[str,
     if with_pip:
         for attempt in range(2):
             venv = work / f"pip-cell-{attempt}"
-            run([uv, "venv", "--quiet", "--seed", "--python", python, str(venv)])
+            run(
+                [
+                    uv,
+                    "venv",
+                    "--quiet",
+                    "--seed",
+                    "--no-python-downloads",
+                    "--python",
+                    python,
+                    str(venv),
+                ]
+            )
             pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
             took = timed([*pip, *requirements])  # pip compiles bytecode by default
             shutil.rmtree(venv)
@@ -163,7 +174,13 @@ def without_dagster(tool_python: Path, daglab: Path, url: str, work: Path) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python", default="3.10", help="interpreter for the cell (uv finds it)")
+    pyenv = Path(os.environ.get("PYENV_ROOT") or "~/.pyenv").expanduser()
+    found = sorted(pyenv.glob("versions/3.10*/bin/python"))
+    parser.add_argument(
+        "--python",
+        default=str(found[-1]) if found else "3.10",
+        help="interpreter for the cell: a path, or a version uv finds (default: pyenv's 3.10)",
+    )
     parser.add_argument("--skip-pip", action="store_true", help="do not time pip's build")
     args = parser.parse_args()
     uv = shutil.which("uv")
