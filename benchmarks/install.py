@@ -188,6 +188,9 @@ def main() -> None:
         raise SystemExit("uv is not on PATH")
     work = Path(tempfile.mkdtemp(prefix="daglab-install-bench-"))
     try:
+        load = os.getloadavg()[0]
+        cores = os.cpu_count()
+        print(f"python {args.python}; load average {load:.1f} on {cores} cores at the start")
         cell = build_cell(uv, args.python, work, with_pip=not args.skip_pip)
         print(f"cell environment, uv:  {cell['uv']:7.1f} s")
         if "pip" in cell:
