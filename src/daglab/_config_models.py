@@ -28,7 +28,7 @@ class AuthType(str, Enum):
 class AuthSettings(_Section):
     type: AuthType = AuthType.NONE
     #: Name of the environment variable that holds the token (never the token itself).
-    token_env: str = "DAGSTER_GRAPHQL_TOKEN"
+    token_env: str = "DAGSTER_GRAPHQL_TOKEN"  # noqa: S105  a variable's name, not a token
     header_name: str = "Authorization"
 
 

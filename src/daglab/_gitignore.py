@@ -91,7 +91,7 @@ def hidden_by_git(root: Path, paths: Sequence[Path], *, timeout: float = 10.0) -
     if not relative:
         return []
     try:
-        done = subprocess.run(
+        done = subprocess.run(  # noqa: S603  fixed argv (git from PATH), no shell
             [git, "check-ignore", "--verbose", "-z", "--stdin"],
             cwd=root,
             input="\0".join(relative) + "\0",

@@ -423,7 +423,7 @@ def _from_workspace_yaml(root: Path) -> tuple[str | None, Path | None] | None:
     if entry.module is not None:
         top = entry.module.split(".")[0]
         return (top, _package_dir(root, top, entry.working_directory))
-    assert entry.relative_path is not None
+    assert entry.relative_path is not None  # noqa: S101  type narrowing, an invariant
     parent = (root / entry.relative_path).resolve().parent
     is_pkg = (parent / "__init__.py").exists() and parent.name != "dagster"
     return (parent.name if is_pkg else None, parent)

@@ -66,7 +66,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        autoescape=False,  # noqa: S701  renders Python/TOML/YAML, not HTML
     )
     env.filters["pyrepr"] = _pyrepr
     env.filters["tojson"] = _tojson

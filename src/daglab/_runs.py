@@ -220,7 +220,7 @@ def resolve_target(
     if asset_selection:
         keys = [tuple(k.strip().split("/")) for k in asset_selection.split(",") if k.strip()]
     else:
-        assert asset_pattern is not None
+        assert asset_pattern is not None  # noqa: S101  type narrowing, an invariant
         keys = match_assets(discovery, asset_pattern)
         if not keys:
             raise ValidationError(

@@ -221,7 +221,7 @@ def queue_position(conn: Connection | None = None) -> tuple[int, int]:
 
     connection = _connection(conn)
     client = connection.require()
-    assert connection.loaded is not None
+    assert connection.loaded is not None  # noqa: S101  type narrowing, an invariant
     limit = connection.loaded.config.performance.max_concurrent_runs
     return len(daglab_runs_in_flight(client)), limit
 
@@ -266,7 +266,7 @@ def run_job(
     started = time.monotonic()
     connection = _connection(conn)
     client = connection.require()
-    assert connection.loaded is not None
+    assert connection.loaded is not None  # noqa: S101  type narrowing, an invariant
     performance = connection.loaded.config.performance
     parsed = parse_config(config)
     target = _target(client, job, assets, repository=repository, location=location)

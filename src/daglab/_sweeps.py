@@ -90,13 +90,13 @@ def load_sweep(
 
     if not path.is_file():
         raise ValidationError(f"{path}: no such file", remediation="Give the path of a .py file.")
-    child = subprocess.Popen(
+    child = subprocess.Popen(  # noqa: S603  fixed argv, no shell
         [sys.executable, "-m", "daglab._sweep_child", str(path.resolve())],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         start_new_session=True,  # so the whole group (and what the file started) can be stopped
     )
-    assert child.stdout is not None
+    assert child.stdout is not None  # noqa: S101  type narrowing, an invariant
     lines: queue.Queue[bytes] = queue.Queue()
 
     def read(stream: Any) -> None:

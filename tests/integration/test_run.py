@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -180,15 +181,41 @@ def test_no_wait_with_a_full_queue_answers_at_once(
         terminate(dagster_server, holder)
 
 
-def test_timeout_without_and_with_cancel(dagster_server: DagsterServer, git_project: Path) -> None:
-    slow = "{ops: {sleep_op: {config: {seconds: 60}}}}"
+#: A step that sleeps much longer than any timeout below: the run is still going when it passes.
+SLEEP_60 = "{ops: {sleep_op: {config: {seconds: 60}}}}"
+FINISHED = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
+RUN_STEPS = (
+    "query($id: ID!) { runOrError(runId: $id) { ... on Run {"
+    " status stepStats { stepKey status } } } }"
+)
+
+
+def run_state(server: DagsterServer, run_id: str) -> tuple[str, dict[str, str]]:
+    """Dagster's status of a run and the status of each of its steps."""
+    run = graphql(server, RUN_STEPS, {"id": run_id})["data"]["runOrError"]
+    return run["status"], {s["stepKey"]: s["status"] for s in run["stepStats"] or ()}
+
+
+def until(server: DagsterServer, run_id: str, reached, what: str, limit: float = 300.0):  # type: ignore[no-untyped-def]
+    """Poll the run until ``reached(status, steps)``; ``limit`` only bounds a hang (the time a
+    run worker needs to start is the machine's, so it is awaited, never guessed)."""
+    deadline = time.monotonic() + limit
+    while not reached(*(state := run_state(server, run_id))):
+        assert time.monotonic() < deadline, f"run {run_id} never {what}: {state}"
+        time.sleep(0.5)
+    return state
+
+
+def test_timeout_without_cancel_keeps_the_run(
+    dagster_server: DagsterServer, git_project: Path
+) -> None:
     kept = daglab_run(
         dagster_server,
         git_project,
         "--job",
         "slow_job",
         "--config-yaml",
-        slow,
+        SLEEP_60,
         "--timeout",
         "2",
         "--json",
@@ -196,25 +223,89 @@ def test_timeout_without_and_with_cancel(dagster_server: DagsterServer, git_proj
     assert kept.exit_code == 4, kept
     outcome = json.loads(kept.stdout)
     assert outcome["timed_out"] and not outcome["canceled"]
-    assert dagster_runs(dagster_server)[outcome["run_id"]]["status"] != "CANCELED"
-    terminate(dagster_server, outcome["run_id"])
+    run_id = outcome["run_id"]
+    try:
+        assert dagster_runs(dagster_server)[run_id]["status"] != "CANCELED"
+    finally:
+        terminate(dagster_server, run_id)
+    # A run terminated while its worker starts is canceled once the worker is up: wait for
+    # that here, so the worker does not compete with the tests that follow.
+    until(dagster_server, run_id, lambda status, _: status in FINISHED, "ended")
 
-    canceled = daglab_run(
+
+def test_cancel_on_timeout_cancels_a_running_run(
+    dagster_server: DagsterServer, git_project: Path
+) -> None:
+    """The timeout passes while the step runs: daglab cancels and Dagster records CANCELED.
+
+    Launched with --no-wait and followed by `daglab wait`, so the timeout starts once the step
+    is running; with `run --timeout N` it would pass while the run worker still starts (slow
+    under load, above all for older Dagster on Python 3.10), and Dagster then stays CANCELING
+    until that worker is up.
+    """
+    launched = daglab_run(
         dagster_server,
         git_project,
         "--job",
         "slow_job",
         "--config-yaml",
-        slow,
+        SLEEP_60,
+        "--no-wait",
+        "--json",
+    )
+    assert launched.exit_code == 0, launched
+    run_id = json.loads(launched.stdout)["run_id"]
+    try:
+        until(
+            dagster_server,
+            run_id,
+            lambda status, steps: status == "STARTED" and steps.get("sleep_op") == "IN_PROGRESS",
+            "started its step",
+        )
+        canceled = run_daglab(
+            "wait",
+            run_id,
+            "--timeout",
+            "1",
+            "--cancel-on-timeout",
+            "--json",
+            cwd=git_project,
+            env=env_for(dagster_server),
+            timeout=300,
+        )
+    finally:
+        terminate(dagster_server, run_id)  # a no-op once canceled; never leaves it running
+    assert canceled.exit_code == 4, canceled
+    outcome = json.loads(canceled.stdout)
+    assert outcome["timed_out"] and outcome["canceled"], outcome
+    assert outcome["status"] == "CANCELED", outcome
+    assert dagster_runs(dagster_server)[run_id]["status"] == "CANCELED"
+
+
+def test_run_cancel_on_timeout_asks_dagster_to_cancel(
+    dagster_server: DagsterServer, git_project: Path
+) -> None:
+    """`run --cancel-on-timeout` with a timeout that passes while the run is still queued or
+    starting: daglab asks Dagster to cancel it and says so; Dagster cancels it once it can."""
+    result = daglab_run(
+        dagster_server,
+        git_project,
+        "--job",
+        "slow_job",
+        "--config-yaml",
+        SLEEP_60,
         "--timeout",
-        "8",
+        "0.5",
         "--cancel-on-timeout",
         "--json",
     )
-    assert canceled.exit_code == 4, canceled
-    outcome = json.loads(canceled.stdout)
-    assert outcome["canceled"] and outcome["status"] == "CANCELED", outcome
-    assert dagster_runs(dagster_server)[outcome["run_id"]]["status"] == "CANCELED"
+    assert result.exit_code == 4, result
+    outcome = json.loads(result.stdout)
+    assert outcome["timed_out"] and outcome["canceled"], outcome
+    if outcome["status"] != "CANCELED":
+        assert f"was asked to cancel (now {outcome['status']})" in outcome["error"]["message"]
+    status, _ = until(dagster_server, outcome["run_id"], lambda st, _: st in FINISHED, "ended")
+    assert status == "CANCELED"
 
 
 def test_sandbox_refuses_a_launch(dagster_server: DagsterServer, git_project: Path) -> None:

@@ -23,6 +23,7 @@ from daglab import _history, _stats
 from daglab._client import DagsterClient, JobRef
 from daglab._config_models import DagsterSettings
 from daglab._inprocess import run_inprocess
+from daglab._stats.formatting import format_seconds
 from tests.conftest import FIXTURES
 from tests.dagster_server import LOCATION_NAME, REPOSITORY_NAME, DagsterServer, graphql
 
@@ -161,7 +162,7 @@ def test_counts_success_rate_and_durations(cli, scenario: Scenario) -> None:  # 
     assert runs["duration"]["mean_s"] == pytest.approx(statistics.fmean(every), abs=1e-3)
     assert runs["duration"]["median_s"] == pytest.approx(statistics.median(every), abs=1e-3)
     assert runs["duration"]["max_s"] == pytest.approx(max(every), abs=1e-3)
-    mean = f"{statistics.fmean(every):.1f} s"
+    mean = format_seconds(statistics.fmean(every))  # "1 min 24 s" once runs take a minute
     assert report["headline"].startswith("5 runs launched by daglab since ")
     assert report["headline"].endswith(f": 4 succeeded (80%), mean {mean}.")
 

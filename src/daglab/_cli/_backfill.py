@@ -74,7 +74,7 @@ def backfill_command(
             def show(current: object) -> None:
                 from daglab._partitions._backfill import Backfill
 
-                assert isinstance(current, Backfill)
+                assert isinstance(current, Backfill)  # noqa: S101  type narrowing, an invariant
                 total = len(current.partitions) or None
                 progress.update(
                     task,

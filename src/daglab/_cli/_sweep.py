@@ -79,7 +79,7 @@ def sweep_command(state: CliState, options: SweepOptions) -> None:
         sandbox=options.sandbox or None,
         launched_by="sweep",
     )
-    assert state.loaded is not None
+    assert state.loaded is not None  # noqa: S101  type narrowing, an invariant
     performance = state.loaded.config.performance
     sweep = _load(options, performance)
     with client:

@@ -77,7 +77,7 @@ def _render(report: object) -> None:
     from daglab._cli._output import STATUS_STYLE, console, safe
     from daglab._doctor import DoctorReport
 
-    assert isinstance(report, DoctorReport)
+    assert isinstance(report, DoctorReport)  # noqa: S101  type narrowing, an invariant
     table = Table(title="daglab doctor", title_justify="left", show_lines=False)
     table.add_column("check", style="bold", no_wrap=True)
     table.add_column("status", no_wrap=True)

@@ -123,7 +123,7 @@ def _render(result: object, json_output: bool) -> None:
     from daglab._cli._output import ACTION_STYLE, console, print_json, safe
     from daglab._init import InitResult
 
-    assert isinstance(result, InitResult)
+    assert isinstance(result, InitResult)  # noqa: S101  type narrowing, an invariant
     project = result.project
     if json_output:
         print_json(

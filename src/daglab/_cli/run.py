@@ -267,7 +267,7 @@ def run(
         sandbox=sandbox or None,
         launched_by="cli",
     )
-    assert state.loaded is not None
+    assert state.loaded is not None  # noqa: S101  type narrowing, an invariant
     performance = state.loaded.config.performance
     out = console(stderr=True)
     with client:

@@ -63,7 +63,7 @@ def wait(
 
     state: CliState = ctx.ensure_object(CliState)
     client = make_client(state, port=dagster_port, url=url, token=auth_token)
-    assert state.loaded is not None
+    assert state.loaded is not None  # noqa: S101  type narrowing, an invariant
     limit = timeout if timeout is not None else state.loaded.config.performance.max_wait_time
     # Not looked up first: the wait itself rides out a webserver that is still coming back.
     pending = Run(run_id, "UNKNOWN", url=client.run_url(run_id))

@@ -51,7 +51,7 @@ class CircuitBreaker:
     def before_call(self) -> None:
         with self._lock:
             if self._state() == "open":
-                assert self._opened_at is not None
+                assert self._opened_at is not None  # noqa: S101  type narrowing, an invariant
                 raise CircuitOpen(self.endpoint, self.cooldown - (self._clock() - self._opened_at))
 
     def record_success(self) -> None:

@@ -346,7 +346,7 @@ class DagsterClient(RequestPath):
                 remediation="Launch one run per code location.",
             )
         location, repository = places.pop()
-        assert location is not None and repository is not None
+        assert location is not None and repository is not None  # noqa: S101  type narrowing
         return JobRef(ASSET_JOB, repository, location)
 
     def validate_config(

@@ -113,7 +113,7 @@ def _probe_graphql(http: Any, url: SafeUrl, log: Any) -> Check:
             critical=True,
             exit_code=ExitCode.CONNECTIVITY,
         )
-    assert response is not None
+    assert response is not None  # noqa: S101  type narrowing, an invariant
     log.debug("POST %s -> %s", url, response.status_code)
     if response.status_code in (401, 403):
         return Check(

@@ -97,7 +97,7 @@ def export_notebook(
     )
     if not targets:
         return ExportReport(exported)
-    assert client is not None
+    assert client is not None  # noqa: S101  type narrowing, an invariant
     if on_stage is not None:
         assets = len({t.path for t in targets})
         on_stage(

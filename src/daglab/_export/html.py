@@ -119,7 +119,7 @@ def export_html(
     command = [sys.executable, "-m", "marimo", "export", "html", str(notebook.resolve())]
     command += ["-o", str(scratch)]
     try:
-        done = subprocess.run(
+        done = subprocess.run(  # noqa: S603  fixed argv, no shell
             command,
             capture_output=True,
             text=True,

@@ -18,7 +18,7 @@ def git_commit(path: Path) -> str | None:
     """The commit checked out where ``path`` lives, if it is in a git work tree."""
     try:
         done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+            ["git", "rev-parse", "HEAD"],  # noqa: S607  git from PATH, fixed argv
             cwd=path.parent,
             capture_output=True,
             text=True,

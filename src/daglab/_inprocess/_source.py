@@ -113,7 +113,7 @@ def _workspace_source(project: Project, entry: WorkspaceEntry) -> _Source:
             paths=_import_roots(project, workdir),
             location=entry.served_name,
         )
-    assert entry.relative_path is not None
+    assert entry.relative_path is not None  # noqa: S101  type narrowing, an invariant
     base = (project.root / workdir) if workdir else project.root
     file = (base / entry.relative_path).resolve()
     if not file.is_file():
@@ -323,7 +323,7 @@ def _import(source: _Source, project: Project, *, fresh: bool = True) -> ModuleT
     try:
         if source.module is not None:
             return importlib.import_module(source.module)
-        assert source.file is not None
+        assert source.file is not None  # noqa: S101  type narrowing, an invariant
         name = source.file.stem
         if _is_foreign(sys.modules.get(name)):
             name = f"daglab_inprocess_{name}"  # a file named like a library module: keep both

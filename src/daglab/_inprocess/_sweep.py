@@ -233,7 +233,7 @@ def _spawn(request: Mapping[str, Any], folder: Path) -> subprocess.Popen[bytes]:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
     with (folder / "output.log").open("wb") as log:
-        return subprocess.Popen(
+        return subprocess.Popen(  # noqa: S603  this interpreter and a fixed module, no shell
             [sys.executable, "-m", "daglab._inprocess._sweep", str(folder)],
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -97,7 +97,7 @@ def _audit(
     """
     from daglab._client._audit import record
 
-    assert spec.operation is not None
+    assert spec.operation is not None  # noqa: S101  type narrowing, an invariant
     run_id = result.get("run_id") if isinstance(result, dict) else None
     record(
         origin="mcp",

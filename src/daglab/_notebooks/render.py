@@ -88,7 +88,7 @@ def sample_data(seed: str, rows: int = 8) -> list[dict[str, Any]]:
     """Small deterministic sample rows (same ``seed``, same rows) for ``--seed-data``."""
     import random
 
-    generator = random.Random(seed)
+    generator = random.Random(seed)  # noqa: S311  seeded sample data, not a secret
     regions = ["north", "south", "east", "west"]
     return [
         {

@@ -296,7 +296,7 @@ def author_for(root: Path) -> str:
 
     try:
         done = subprocess.run(
-            ["git", "config", "user.name"],
+            ["git", "config", "user.name"],  # noqa: S607  git from PATH, fixed argv
             cwd=root,
             capture_output=True,
             text=True,
@@ -375,7 +375,8 @@ def _validate(
             remediation="Start it with `daglab dev` or `dagster dev`, or drop --validate-config.",
         )
     parsed = parse_config(config)
-    assert target.repository is not None and target.location is not None
+    # type narrowing: the target came from the server, which names both
+    assert target.repository is not None and target.location is not None  # noqa: S101
     ref = JobRef(target.job or ASSET_JOB, target.repository, target.location)
     selection = [tuple(target.name.split("/"))] if target.kind == "asset" else None
     if target.kind == "selection":
@@ -395,8 +396,13 @@ def _validate(
 
 def _git_commit(root: Path, path: Path) -> str:
     def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, timeout=60, check=False
+        return subprocess.run(  # noqa: S603  fixed argv, no shell
+            ["git", *args],  # noqa: S607  git from PATH, fixed argv
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
 
     relative = path.resolve().relative_to(root.resolve()).as_posix()
@@ -524,6 +530,6 @@ def scaffold_notebook(
         notes=notes,
     )
     if git_commit:
-        assert project.git_root is not None
+        assert project.git_root is not None  # noqa: S101  type narrowing, an invariant
         result.commit = _git_commit(project.git_root, path)
     return result

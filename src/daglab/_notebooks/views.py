@@ -305,7 +305,7 @@ def launched_view(launched: Launched | None, prompt: str) -> Any:
         return mo.md(prompt)
     if launched.error is not None:
         return problem(launched.error, title="Not launched")
-    assert launched.outcome is not None
+    assert launched.outcome is not None  # noqa: S101  type narrowing, an invariant
     run = launched.outcome.run
     parts = [run_status(run, run.duration)]
     if launched.outcome.failures:
@@ -363,7 +363,7 @@ def inprocess_view(result: Attempt[Any] | None, prompt: str) -> Any:
         return mo.vstack([warning, mo.md(prompt)])
     if result.error is not None:
         return mo.vstack([warning, problem(result.error, title="In-process run failed")])
-    assert result.value is not None
+    assert result.value is not None  # noqa: S101  type narrowing, an invariant
     data = result.value.to_dict()
     status = "succeeded" if data.get("success") else "FAILED"
     rows = [

@@ -127,7 +127,7 @@ def resolve_keys(
         return keys
     if choice.key is not None:
         return [known(choice.key)]
-    assert choice.range is not None
+    assert choice.range is not None  # noqa: S101  type narrowing, an invariant
     start, end = (known(k) for k in choice.range)
     first, last = keys.index(start), keys.index(end)
     if first > last:
@@ -164,7 +164,9 @@ def job_partition(
         str(t["key"]): str(t["value"])
         for t in (found.get("tagsOrError") or {}).get("results") or ()
     }
-    return keys, dict(yaml.load(config.get("yaml") or "", Loader=_loader()) or {}), tags
+    # _loader() is a yaml.SafeLoader subclass: no Python objects are constructed.
+    run_config = yaml.load(config.get("yaml") or "", Loader=_loader())  # noqa: S506
+    return keys, dict(run_config or {}), tags
 
 
 def _loader() -> Any:

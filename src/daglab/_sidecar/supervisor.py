@@ -189,7 +189,7 @@ class Supervisor:
             command = [sys.executable, "-c", _EXEC_WRAPPER, *spec.argv]
             self._log.debug("starting %s: %s", spec.name, " ".join(spec.argv))
             try:
-                popen = subprocess.Popen(
+                popen = subprocess.Popen(  # noqa: S603  fixed argv, no shell
                     command,
                     cwd=spec.cwd,
                     env=dict(spec.env),
