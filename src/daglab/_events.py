@@ -207,8 +207,9 @@ class RunLog:
     count: int = 0
 
     def feed(self, events: Sequence[RunEvent]) -> list[Step]:
-        """Take ``events`` in; the steps whose state they changed, as they are now."""
-        changed: dict[str, Step] = {}
+        """Take ``events`` in; each change of a step's state, in order (a step that started and
+        ended within these events appears twice: running, then how it ended)."""
+        changed: list[Step] = []
         for event in events:
             self.count += 1
             if event.check is not None:
@@ -238,8 +239,8 @@ class RunLog:
             else:
                 step = replace(step, status=state, error=event.error or step.error)
             self.steps[event.step] = step
-            changed[event.step] = step
-        return list(changed.values())
+            changed.append(step)
+        return changed
 
     def take(self, page: EventPage) -> list[Step]:
         self.cursor = page.cursor

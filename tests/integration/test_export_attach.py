@@ -47,8 +47,10 @@ def test_attach_records_an_observation_with_the_metadata(
     }
     assert entries["exploration_notebook"]["text"] == str(live / "notebooks" / "orders.py")
     assert entries["exploration_exported_at"]["text"].startswith(time.strftime("%Y-"))
-    kinds = [e.kind for e in _history.read(live)]
-    assert kinds == ["export", "attach"]
+    events = _history.read(live)
+    assert [e.kind for e in events if e.kind != "audit"] == ["export", "attach"]
+    (audit,) = [e.data for e in events if e.kind == "audit"]  # the change made in Dagster
+    assert audit["operation"] == "reportAssetObservation" and audit["outcome"] == "ok"
     # The webserver refuses any other content type; daglab's own request got through above.
     refused = httpx.post(
         f"{dagster_server.url}/report_asset_observation/orders/raw_orders",
@@ -67,7 +69,8 @@ def test_the_sandbox_refuses_attach_before_anything_is_written(live: Path) -> No
     assert "sandbox" in result.stderr
     assert leftovers(live / "notebooks") == []
     assert _manifest.generated(live) == {}
-    assert _history.read(live) == []
+    # nothing but the refusal itself, in the audit trail
+    assert [(e.kind, e.data["outcome"]) for e in _history.read(live)] == [("audit", "refused")]
 
 
 @pytest.mark.dagster
