@@ -98,6 +98,19 @@ def runs(server: DagsterServer) -> list[dict[str, Any]]:
     return graphql(server, RUNS)["data"]["runsOrError"]["results"]
 
 
+def stop(server: DagsterServer, run_id: str) -> None:
+    """Terminate a run and wait until it has ended: the server is shared, and other tests count
+    daglab's runs in flight."""
+    graphql(server, "mutation { terminateRun(runId: " + json.dumps(run_id) + ") { __typename } }")
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        status = {r["runId"]: r["status"] for r in runs(server)}.get(run_id)
+        if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_id} did not end within 180 s of its termination")
+
+
 def test_read_only_by_default_and_discover_matches_the_cli(
     dagster_server: DagsterServer, auth_proxy: Proxy, git_project: Path
 ) -> None:
@@ -225,10 +238,7 @@ def test_launch_wait_and_a_failing_run(
     assert error(terminated)["exit_code"] == 6  # only launchRun is allowed
     still = [r for r in runs(dagster_server) if r["runId"] == short["run_id"]]
     assert still and still[0]["status"] not in ("CANCELED", "CANCELING")
-    graphql(
-        dagster_server,
-        "mutation { terminateRun(runId: " + json.dumps(short["run_id"]) + ") { __typename } }",
-    )
+    stop(dagster_server, short["run_id"])
 
 
 def test_no_token_anywhere(
@@ -418,10 +428,7 @@ def test_an_outage_during_a_wait_is_exit_5_in_bounded_time_then_calls_work_again
         assert took < 2 + budget + 15, took
         assert payload(again)["run_id"] == slow["run_id"]
     finally:
-        graphql(
-            dagster_server,
-            "mutation { terminateRun(runId: " + json.dumps(slow["run_id"]) + ") { __typename } }",
-        )
+        stop(dagster_server, slow["run_id"])
 
 
 def test_credentials_appear_nowhere_on_401_and_500(
