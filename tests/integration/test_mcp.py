@@ -191,10 +191,12 @@ def test_launch_wait_and_a_failing_run(
             )
         )
         ended = time.time()
-        failing = payload(await session.call_tool("launch_run", {"job": "failing_job"}))
         failed = payload(
-            await session.call_tool("wait_for_run", {"run_id": failing["run_id"], "timeout": 300})
+            await session.call_tool(
+                "launch_run", {"job": "failing_job", "wait": True, "timeout": 300}
+            )
         )
+        failing = failed
         whole = payload(
             await session.call_tool("run_logs", {"run_id": failing["run_id"], "limit": 1000})
         )

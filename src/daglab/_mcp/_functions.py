@@ -136,7 +136,8 @@ def functions(services: Services) -> dict[str, Callable[..., Any]]:
         """Diagnose the environment: each check with its status and remedy."""
         return _tools.doctor(services, timeout)
 
-    def launch_run(
+    async def launch_run(
+        ctx: Context,
         job: Job = None,
         assets: Assets = None,
         run_config: RunConfig = None,
@@ -146,19 +147,37 @@ def functions(services: Services) -> dict[str, Callable[..., Any]]:
         tags: Annotated[dict[str, str] | None, Field(description="Extra run tags.")] = None,
         location: Location = None,
         repository: Repository = None,
+        wait: Annotated[
+            bool, Field(description="Wait for the run to end (progress is notified).")
+        ] = False,
+        timeout: Annotated[
+            float, Field(description="With wait: seconds to wait; the run goes on after.", gt=0)
+        ] = 600.0,
     ) -> dict[str, Any]:
         """Validate, then launch one run; nothing is launched when validation fails."""
-        return _tools.launch_run(
-            services,
-            job,
-            assets,
-            run_config,
-            partition,
-            tags,
-            location,
-            repository,
-            slot_wait=services.loaded.config.dagster.graphql.retry_budget_seconds,
+        import anyio
+
+        launched = await anyio.to_thread.run_sync(
+            lambda: _tools.launch_run(
+                services,
+                job,
+                assets,
+                run_config,
+                partition,
+                tags,
+                location,
+                repository,
+                slot_wait=services.loaded.config.dagster.graphql.retry_budget_seconds,
+            )
         )
+        if not wait:
+            return launched
+
+        async def report(status: str, elapsed: float) -> None:
+            await ctx.report_progress(elapsed, timeout, f"{status} after {elapsed:.1f} s")
+
+        outcome = await _tools.wait_for_run(services, launched["run_id"], timeout, report)
+        return {**outcome, "target": launched["target"], "partition": launched["partition"]}
 
     def terminate_run(run_id: RunId) -> dict[str, Any]:
         """Ask Dagster to terminate a run."""
