@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from daglab._cli import (
+    audit,
     clean,
     config,
     dev,
@@ -95,6 +96,7 @@ partitions.register(app)
 wait.register(app)
 logs.register(app)
 mcp.register(app)
+audit.register(app)
 
 
 def _reflow(text: str | None) -> str | None:

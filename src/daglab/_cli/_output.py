@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from daglab._report import CheckReport
+
 
 def console(*, stderr: bool = False, soft_wrap: bool = False) -> Console:
     """A Rich console that escapes control characters in everything it prints."""
@@ -80,3 +82,26 @@ ACTION_STYLE = {
     "unchanged": "[dim]unchanged[/]",
     "skipped": "[yellow]skipped (exists; --force overwrites)[/]",
 }
+
+
+def render_checks(report: CheckReport, *, title: str) -> None:
+    """A report of checks as a table: each check's status and summary, and under a warning or a
+    failure the fix; then the critical failures and the exit code (``doctor``, ``audit``)."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("check", style="bold", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("details")
+    for check in report.checks:
+        details = safe(check.summary)
+        if check.remediation and check.status in ("warn", "fail"):
+            details += f"\n[yellow]→ {safe(check.remediation)}[/]"
+        table.add_row(safe(check.name), STATUS_STYLE[check.status], details)
+    out = console()
+    out.print(table)
+    if report.failed:
+        names = ", ".join(c.name for c in report.failed)
+        out.print(f"[bold red]Critical problems:[/] {safe(names)} (exit code {report.exit_code})")
+    else:
+        out.print("[green]No critical problems.[/]")

@@ -72,25 +72,8 @@ def doctor(
 
 
 def _render(report: object) -> None:
-    from rich.table import Table
-
-    from daglab._cli._output import STATUS_STYLE, console, safe
+    from daglab._cli._output import render_checks
     from daglab._doctor import DoctorReport
 
     assert isinstance(report, DoctorReport)  # noqa: S101  type narrowing, an invariant
-    table = Table(title="daglab doctor", title_justify="left", show_lines=False)
-    table.add_column("check", style="bold", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("details")
-    for check in report.checks:
-        details = safe(check.summary)
-        if check.remediation and check.status in ("warn", "fail"):
-            details += f"\n[yellow]→ {safe(check.remediation)}[/]"
-        table.add_row(check.name, STATUS_STYLE[check.status], details)
-    out = console()
-    out.print(table)
-    if report.failed:
-        names = ", ".join(c.name for c in report.failed)
-        out.print(f"[bold red]Critical problems:[/] {names} (exit code {report.exit_code})")
-    else:
-        out.print("[green]No critical problems.[/]")
+    render_checks(report, title="daglab doctor")

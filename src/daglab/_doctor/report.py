@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
-from daglab._errors import ExitCode
+from daglab._report import Check, CheckReport, Status
 
-Status = Literal["ok", "warn", "fail", "skip", "fixed"]
-
-
-@dataclass
-class Check:
-    name: str
-    status: Status
-    summary: str
-    remediation: str | None = None
-    critical: bool = False
-    exit_code: int | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+__all__ = ["Check", "DoctorOptions", "DoctorReport", "Status"]
 
 
 @dataclass
-class DoctorReport:
-    checks: list[Check]
-
-    @property
-    def failed(self) -> list[Check]:
-        return [c for c in self.checks if c.status == "fail" and c.critical]
-
-    @property
-    def exit_code(self) -> int:
-        return int(self.failed[0].exit_code or ExitCode.ENVIRONMENT) if self.failed else 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": not self.failed,
-            "exit_code": self.exit_code,
-            "checks": [asdict(c) for c in self.checks],
-        }
+class DoctorReport(CheckReport):
+    """The environment's checks; a critical failure exits with its own code (3 by default)."""
 
 
 @dataclass(frozen=True)

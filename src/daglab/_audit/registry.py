@@ -1,0 +1,198 @@
+"""Registry: the workspace's own drift (as ``daglab workspace validate`` finds it) and the
+location names of every file that lists them — dg.toml, workspace.yaml, dagster_cloud.yaml,
+Helm values of the dagster-user-deployments chart — unique in each and consistent between them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from daglab._audit.context import AuditContext, fail, load_yaml, ok, warn
+from daglab._errors import DaglabError
+from daglab._logging import get_logger
+from daglab._report import Check
+
+
+@dataclass(frozen=True)
+class NameList:
+    """The location names one file lists, in its order (duplicates kept)."""
+
+    file: Path
+    kind: str  # "workspace", "dagster_cloud" or "helm"
+    names: tuple[str, ...]
+
+
+def check_registry(ctx: AuditContext) -> list[Check]:
+    checks = [check_workspace_drift(ctx)]
+    lists = location_lists(ctx)
+    checks += _check_unique(ctx, lists)
+    checks += _check_consistent(ctx, lists)
+    return checks
+
+
+def check_workspace_drift(ctx: AuditContext) -> Check:
+    """The problems the workspace package's own ``validate`` finds, one check for them all."""
+    from daglab._workspace import validate
+
+    problems = list(validate(ctx.workspace))
+    where = ctx.rel(ctx.workspace.file)
+    if not problems:
+        return ok(
+            "registry:workspace",
+            f"{where}: {len(ctx.workspace.locations)} location(s), every path exists,"
+            " every project folder registered, names unique",
+        )
+    messages = [_text(p, "message") for p in problems]
+    fixes = list(
+        dict.fromkeys(_text(p, "remediation") for p in problems if _text(p, "remediation"))
+    )
+    return fail(
+        "registry:workspace",
+        f"{where}: " + "; ".join(messages),
+        " ".join(fixes) or "Run `daglab workspace sync` (add --prune to drop missing folders).",
+        problems=messages,
+    )
+
+
+def _text(problem: Any, attribute: str) -> str:
+    value = getattr(problem, attribute, None)
+    if value is None and attribute == "message":
+        return str(problem)
+    return str(value or "")
+
+
+def location_lists(ctx: AuditContext) -> list[NameList]:
+    """The workspace file's names (and those of the other workspace file, when both exist),
+    every dagster_cloud.yaml's and every Helm values file's."""
+    from daglab._workspace import load_workspace
+
+    lists = [
+        NameList(
+            ctx.workspace.file,
+            "workspace",
+            tuple(location.name for location in ctx.workspace.locations),
+        )
+    ]
+    for name in ("dg.toml", "workspace.yaml", "workspace.yml"):
+        other = ctx.root / name
+        if other.is_file() and other != ctx.workspace.file:
+            try:
+                other_ws = load_workspace(other)
+            except DaglabError as exc:  # the file the workspace uses is what matters
+                get_logger("audit").warning("%s is not readable: %s", other, exc.message)
+                continue
+            lists.append(
+                NameList(other, "workspace", tuple(loc.name for loc in other_ws.locations))
+            )
+    for path in ctx.named("dagster_cloud.yaml", "dagster_cloud.yml"):
+        data = load_yaml(path)
+        entries = data.get("locations") if isinstance(data, dict) else None
+        names = _names(entries, "location_name")
+        lists.append(NameList(path, "dagster_cloud", names))
+    for path in helm_values_files(ctx):
+        data = load_yaml(path)
+        names = _names(_helm_deployments(data), "name")
+        if names:
+            lists.append(NameList(path, "helm", names))
+    return lists
+
+
+def helm_values_files(ctx: AuditContext) -> list[Path]:
+    """``deploy/*/values*.yaml`` (and ``.yml``), as ``daglab deploy configure`` writes them."""
+    deploy = ctx.root / "deploy"
+    return [
+        p
+        for p in ctx.under(deploy)
+        if p.parent.parent == deploy
+        and p.name.startswith("values")
+        and p.suffix in (".yaml", ".yml")
+    ]
+
+
+def _helm_deployments(data: Any) -> Any:
+    """The ``deployments`` list of the dagster-user-deployments chart: under the subchart's key
+    in the umbrella ``dagster`` chart's values, or at the top of the subchart's own."""
+    if not isinstance(data, dict):
+        return None
+    sub = data.get("dagster-user-deployments")
+    if isinstance(sub, dict) and "deployments" in sub:
+        return sub["deployments"]
+    return data.get("deployments")
+
+
+def _names(entries: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(entries, list):
+        return ()
+    return tuple(str(entry[key]) for entry in entries if isinstance(entry, dict) and entry.get(key))
+
+
+def _check_unique(ctx: AuditContext, lists: list[NameList]) -> list[Check]:
+    checks = []
+    for listed in lists:
+        if listed.kind == "workspace":
+            continue  # the workspace's own duplicates are its validate's finding
+        where = ctx.rel(listed.file)
+        twice = sorted(n for n, count in Counter(listed.names).items() if count > 1)
+        name = f"registry:names:{where}"
+        if twice:
+            checks.append(
+                fail(
+                    name,
+                    f"{where}: location name(s) listed more than once: {', '.join(twice)}",
+                    f"Give each location in {where} its own name (Dagster serves one location"
+                    " per name; the later entry replaces or breaks the earlier).",
+                    duplicates=twice,
+                )
+            )
+        else:
+            checks.append(ok(name, f"{where}: {len(listed.names)} location name(s), each once"))
+    return checks
+
+
+def _check_consistent(ctx: AuditContext, lists: list[NameList]) -> list[Check]:
+    """A name a deploy file or a second workspace file lists that the workspace does not is a
+    failure (it deploys code that is not there); a location some deploy file leaves out is a
+    warning (it may be deliberate)."""
+    known = set(lists[0].names)
+    main = ctx.rel(lists[0].file)
+    checks = []
+    for listed in lists[1:]:
+        where = ctx.rel(listed.file)
+        name = f"registry:consistent:{where}"
+        unknown = sorted(set(listed.names) - known)
+        missing = sorted(known - set(listed.names))
+        if unknown:
+            checks.append(
+                fail(
+                    name,
+                    f"{where} lists location(s) {main} does not: {', '.join(unknown)}",
+                    f"Rename them in {where} to the workspace's names ({', '.join(sorted(known))}),"
+                    f" or register the code with `daglab workspace add PATH`.",
+                    unknown=unknown,
+                    missing=missing,
+                )
+            )
+        elif missing and listed.kind != "workspace":
+            checks.append(
+                warn(
+                    name,
+                    f"{where} leaves out location(s) of {main}: {', '.join(missing)}",
+                    "Add them with `daglab deploy configure`, or ignore this if they are not"
+                    " deployed on purpose.",
+                    missing=missing,
+                )
+            )
+        elif missing:
+            checks.append(
+                fail(
+                    name,
+                    f"{where} leaves out location(s) of {main}: {', '.join(missing)}",
+                    "Regenerate it: `daglab workspace export --format workspace.yaml`.",
+                    missing=missing,
+                )
+            )
+        else:
+            checks.append(ok(name, f"{where}: the same location names as {main}"))
+    return checks
