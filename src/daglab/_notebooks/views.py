@@ -108,8 +108,11 @@ def header(
 def connection_status(conn: Connection) -> Any:
     mo = _mo()
     if conn.ok:
+        # A URL whose credentials are masked (``user:***@``, ``?token=***``) is shown as code: as
+        # Markdown its asterisks would turn bold, and as a link it would not open anything.
+        where = f"`{conn.url}`" if "*" in conn.url else f"[{conn.url}]({conn.url})"
         return mo.callout(
-            mo.md(f"Connected to Dagster **{conn.version}** at [{conn.url}]({conn.url})"),
+            mo.md(f"Connected to Dagster **{html.escape(str(conn.version))}** at {where}"),
             kind="success",
         )
     remedy = conn.remedy or "Start it with `daglab dev` or `dagster dev`."
