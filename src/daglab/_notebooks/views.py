@@ -470,10 +470,12 @@ def export_and_attach(
     conn: Connection,
     compress: bool = False,
     metadata_key: str = "exploration",
+    partition: str | None = None,
     retention_days: int | None = None,
     state: NotebookState | None = None,
 ) -> ExportOutcome:
-    """Export ``notebook`` to HTML beside it, then attach it to ``asset`` (if any) in Dagster."""
+    """Export ``notebook`` to HTML beside it, then attach it to ``asset`` (if any) in Dagster,
+    on ``partition`` when the asset is partitioned (the notebook's partition picker)."""
     from daglab._export import export_html
 
     exported = attempt(
@@ -487,6 +489,7 @@ def export_and_attach(
         notebook=notebook,
         html=exported.value.path,
         metadata_key=metadata_key,
+        partition=partition,
         conn=conn,
         state=state,
     )
