@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from daglab._audit.context import AuditContext, Module, fail, modules_of, ok
+from daglab._audit.context import AuditContext, Module, fail, modules_of, ok, warn
 from daglab._audit.currency import check_currency
 from daglab._audit.deploy import check_deploy
 from daglab._audit.hygiene import check_hygiene
@@ -26,6 +27,9 @@ from daglab._audit.versions import check_versions
 from daglab._errors import DaglabError, ExitCode
 from daglab._logging import get_logger
 from daglab._report import Check, CheckReport
+
+if TYPE_CHECKING:
+    from daglab._workspace import Problem
 
 __all__ = ["AuditOptions", "AuditReport", "run_audit"]
 
@@ -107,25 +111,33 @@ def _context(options: AuditOptions) -> AuditContext:
     selected: tuple[Module, ...] = modules
     if options.names:
         selected = tuple(m for m in modules if m.name in options.names)
-    return AuditContext(workspace, modules, selected)
+    return AuditContext(workspace, modules, selected, names=options.names)
 
 
 def check_loading(ctx: AuditContext) -> list[Check]:
-    """Each location loaded in its own process, by the workspace package's ``validate``."""
+    """Each location loaded in its own process (and the workspace against Dagster's own
+    schema), by the workspace package's ``validate``: one check per location."""
+    from daglab._audit.registry import problems_check
     from daglab._workspace import validate
 
-    problems = list(validate(ctx.workspace, load=True))
-    if not problems:
-        return [ok("load", f"every location of {ctx.rel(ctx.workspace.file)} loads")]
-    messages = [str(getattr(p, "message", None) or p) for p in problems]
-    fixes = [str(getattr(p, "remediation", "") or "") for p in problems]
-    return [
-        fail(
-            "load",
-            "; ".join(messages),
-            " ".join(dict.fromkeys(f for f in fixes if f))
-            or "Fix the error in the location's code (often an import or a missing package),"
-            " then run `daglab audit --load` again.",
-            problems=messages,
-        )
-    ]
+    problems = validate(ctx.workspace, load=True)
+    checks = [problems_check(ctx, "registry:schema", [p for p in problems if p.code == "schema"])]
+    names = {m.name for m in ctx.selected} if ctx.names else None
+    for location in ctx.workspace.locations:
+        if names is not None and location.name not in names:
+            continue
+        mine = [p for p in problems if p.code.startswith("load") and p.location == location.name]
+        name = f"load:{location.name}"
+        if not mine:
+            if location.path is not None and not location.path.exists():
+                continue  # registry:workspace says its folder is missing
+            checks.append(ok(name, f"{location.name} loads (dagster definitions validate)"))
+            continue
+        checks.append(problem_as_check(name, mine[0]))
+    return checks
+
+
+def problem_as_check(name: str, problem: Problem) -> Check:
+    if problem.severity == "error":
+        return fail(name, problem.message, problem.remediation, code=problem.code)
+    return warn(name, problem.message, problem.remediation, code=problem.code)

@@ -180,6 +180,8 @@ class AuditContext:
     modules: tuple[Module, ...]
     #: Modules the user named (all of them when none was named).
     selected: tuple[Module, ...]
+    #: The names the user gave (empty: all).
+    names: tuple[str, ...] = ()
 
     @property
     def root(self) -> Path:

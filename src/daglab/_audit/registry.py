@@ -5,14 +5,18 @@ Helm values of the dagster-user-deployments chart — unique in each and consist
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from daglab._audit.context import AuditContext, fail, load_yaml, ok, warn
 from daglab._errors import DaglabError
 from daglab._logging import get_logger
 from daglab._report import Check
+
+if TYPE_CHECKING:
+    from daglab._workspace import Problem
 
 
 @dataclass(frozen=True)
@@ -33,34 +37,28 @@ def check_registry(ctx: AuditContext) -> list[Check]:
 
 
 def check_workspace_drift(ctx: AuditContext) -> Check:
-    """The problems the workspace package's own ``validate`` finds, one check for them all."""
+    """The problems the workspace package's own ``validate`` finds (without Dagster's schema,
+    which imports Dagster: ``--load`` adds it), one check for them all."""
     from daglab._workspace import validate
 
-    problems = list(validate(ctx.workspace))
+    return problems_check(ctx, "registry:workspace", validate(ctx.workspace, schema=False))
+
+
+def problems_check(ctx: AuditContext, name: str, problems: Sequence[Problem]) -> Check:
+    """The workspace's problems as one check: failed by an error, warned by a warning."""
     where = ctx.rel(ctx.workspace.file)
     if not problems:
         return ok(
-            "registry:workspace",
+            name,
             f"{where}: {len(ctx.workspace.locations)} location(s), every path exists,"
             " every project folder registered, names unique",
         )
-    messages = [_text(p, "message") for p in problems]
-    fixes = list(
-        dict.fromkeys(_text(p, "remediation") for p in problems if _text(p, "remediation"))
-    )
-    return fail(
-        "registry:workspace",
-        f"{where}: " + "; ".join(messages),
-        " ".join(fixes) or "Run `daglab workspace sync` (add --prune to drop missing folders).",
-        problems=messages,
-    )
-
-
-def _text(problem: Any, attribute: str) -> str:
-    value = getattr(problem, attribute, None)
-    if value is None and attribute == "message":
-        return str(problem)
-    return str(value or "")
+    messages = [p.message for p in problems]
+    fixes = " ".join(dict.fromkeys(p.remediation for p in problems))
+    data = {"problems": [p.to_dict() for p in problems]}
+    if any(p.severity == "error" for p in problems):
+        return fail(name, f"{where}: " + "; ".join(messages), fixes, **data)
+    return warn(name, f"{where}: " + "; ".join(messages), fixes, **data)
 
 
 def location_lists(ctx: AuditContext) -> list[NameList]:

@@ -57,7 +57,7 @@ def _check_module(ctx: AuditContext, module: Module) -> Check:
         return warn(
             name,
             f"{where}: package {package}, definitions {target}; tests/ holds no test_*.py",
-            f"Add {where}/tests/test_definitions.py that loads {target}'s definitions.",
+            f"Add {where}/tests/test_definitions.py that imports {target} and checks its defs.",
             **data,
         )
     return ok(
