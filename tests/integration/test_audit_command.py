@@ -301,3 +301,19 @@ def test_workspace_flag_and_no_workspace(cli: Cli, ws: Path, tmp_path: Path) -> 
     assert json.loads(result.stdout)["workspace"] == str(ws.resolve())
     missing = cli("audit", cwd=elsewhere)
     assert missing.exit_code == 3 and "--workspace" in missing.output, str(missing)
+
+
+def test_load_reports_the_location_that_fails_to_load(cli: Cli, ws: Path) -> None:
+    definitions = ws / "projects" / "gamma" / "src" / "gamma" / "definitions.py"
+    definitions.write_text("import dagster as dg\n\nraise RuntimeError('gamma cannot start')\n")
+    static, _ = audit(cli, ws, "gamma")
+    assert static.exit_code == 0, str(static)  # the file is there: only loading finds it
+    result = cli("audit", "--load", "--json", "alpha", "gamma", cwd=ws)
+    assert result.exit_code == 7, str(result)
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["load:alpha"]["status"] == "ok"
+    assert checks["load:gamma"]["status"] == "fail"
+    assert "gamma cannot start" in checks["load:gamma"]["summary"]
+    assert "dagster definitions validate" in checks["load:gamma"]["remediation"]
+    assert "load:beta" not in checks
+    assert checks["registry:schema"]["status"] == "ok"
