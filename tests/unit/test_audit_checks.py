@@ -42,6 +42,7 @@ def test_find_passwords_redacts_and_skips_placeholders() -> None:
         "c: https://example.com/no-credentials\n"
         "d: redis://:s3cr3t-redis@cache:6379/0\n"
         "e: postgresql://app:%(pw)s@db\n"
+        "# e.g. postgresql://user:password@host/db or mysql://root:***@h or x://u:xxx@h\n"
     )
     found = find_passwords(text)
     assert found == [(1, "postgresql://app:***@"), (5, "redis://:***@")]

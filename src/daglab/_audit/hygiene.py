@@ -14,8 +14,11 @@ from daglab._report import Check
 #: ``scheme://user:password@host``; the password is group 2.
 _URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s/?#@:'\"]*:)([^\s/?#@'\"]+)@", re.I)
 #: A password part that names a value instead of holding one: ``${PG_PASSWORD}``, ``$PW``,
-#: ``{password}`` (a format string), ``<password>``, ``%(pw)s``, ``***``.
-_PLACEHOLDER = re.compile(r"^(\$|\{|<|%\(|\*+$)")
+#: ``{password}`` (a format string), ``<password>``, ``%(pw)s``, ``***``, and the words an
+#: example URL in a comment or a README-like docstring uses (``user:password@host``).
+_PLACEHOLDER = re.compile(
+    r"^(\$|\{|<|%\(|\*+$|\.\.\.$|x+$|(password|passwd|pass|pwd|pw|secret)$)", re.I
+)
 #: Calls that make a schedule, and the decorator.
 _SCHEDULE_CALLS = frozenset({"ScheduleDefinition", "build_schedule_from_partitioned_job"})
 _SCHEDULE_DECORATORS = frozenset({"schedule"})
