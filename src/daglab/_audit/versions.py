@@ -134,19 +134,21 @@ def _find_key(data: Any, key: str) -> list[str]:
 
 
 def _check_python(ctx: AuditContext) -> list[Check]:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
     requires: dict[str, str] = {}
-    specs: dict[str, Any] = {}
     for module in ctx.modules:
         text = module.pyproject.get("project", {}).get("requires-python")
         if isinstance(text, str):
+            requires[module.name] = text
+    uses = python_uses(ctx)
+    specs: dict[str, Any] = {}
+    if uses:  # packaging is read only when there is something to compare
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        for name, text in requires.items():
             try:
-                specs[module.name] = SpecifierSet(text)
-                requires[module.name] = text
+                specs[name] = SpecifierSet(text)
             except InvalidSpecifier:
                 continue
-    uses = python_uses(ctx)
     checks = []
     outside = []
     for use in uses:
