@@ -10,6 +10,7 @@ import typer
 from daglab._cli import (
     clean,
     config,
+    deploy,
     dev,
     discover,
     doctor,
@@ -95,6 +96,7 @@ partitions.register(app)
 wait.register(app)
 logs.register(app)
 mcp.register(app)
+deploy.register(app)
 
 
 def _reflow(text: str | None) -> str | None:

@@ -71,8 +71,7 @@ def files(
 ) -> dict[str, tuple[str, int | None]]:
     """``{path relative to deploy/<target>: (content, mode)}``; ``script_rel`` is the script's
     path relative to the copy's root (the checkout for git, the workspace for rsync)."""
-    import yaml  # defer for import performance
-
+    from daglab._deploy._configure import dump_yaml
     from daglab._render import render
 
     workspace_file = f"{server.workspace}/deploy/{target}/workspace.yaml"
@@ -116,7 +115,7 @@ def files(
         " systemd units start.\n"
     )
     out["workspace.yaml"] = (
-        header + yaml.safe_dump(workspace_yaml(locations), sort_keys=False),
+        dump_yaml(workspace_yaml(locations), header),
         None,
     )
     env_names = sorted({name for location in locations for name in location.env})
