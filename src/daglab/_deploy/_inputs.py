@@ -27,7 +27,7 @@ ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*\Z")
 #: A relative path of plain segments (``projects/alpha``), or ``.``.
 REL_PATH = re.compile(r"(\.|[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*)\Z")
 #: An absolute server path of plain segments (``/opt/daglab/prod``).
-ABS_PATH = re.compile(r"(/[A-Za-z0-9_][A-Za-z0-9_.-]*)+\Z")
+ABS_PATH = re.compile(r"(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+\Z")
 HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})\Z")
 
 #: Where assigned code-server ports start when a module records none.
@@ -81,7 +81,8 @@ def check_target(name: str) -> str:
 
 
 def check_plain(value: str, pattern: re.Pattern[str], what: str, example: str) -> str:
-    if not pattern.match(value) or ".." in value.split("/"):
+    parts = value.split("/")
+    if not pattern.match(value) or ".." in parts or (value != "." and "." in parts):
         raise ValidationError(
             f"{what} {value!r} is not allowed in a deployment",
             remediation=f"Use plain letters, digits, '.', '-', '_' (e.g. {example}).",
