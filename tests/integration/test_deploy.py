@@ -286,8 +286,18 @@ def _server_options(server: Path, base_port: int) -> tuple[str, ...]:
 
 
 def _prepare_server(server: Path) -> None:
+    """What ``deploy.sh install`` prepares besides installing packages: the instance's storage
+    (made once, as the script does, before the services start) and the env file (by hand)."""
     (server / "env").mkdir(parents=True)
     (server / "home").mkdir()
+    (server / "home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    _run(
+        str(BIN / "dagster"),
+        "instance",
+        "migrate",
+        cwd=server,
+        env={"DAGSTER_HOME": str(server / "home")},
+    )
     (server / "env" / "alpha.env").write_text(f"ALPHA_POSTGRES_URL={SECRET}\n")
 
 

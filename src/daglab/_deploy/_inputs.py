@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from daglab._errors import EnvironmentMissingError, ValidationError
 
 if TYPE_CHECKING:
-    from daglab._deploy._interim import Workspace
+    from daglab._modules import ModuleMeta
+    from daglab._workspace import Workspace
 
 #: A target name: a folder under ``deploy/`` and part of systemd unit names.
 TARGET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}\Z")
@@ -92,7 +93,7 @@ def check_plain(value: str, pattern: re.Pattern[str], what: str, example: str) -
 
 def find(start: Path) -> Workspace:
     """The workspace at or above ``start`` (exit 3 when there is none)."""
-    from daglab._deploy._interim import find_workspace
+    from daglab._workspace import find_workspace
 
     workspace = find_workspace(start)
     if workspace is None:
@@ -154,6 +155,12 @@ def gather(
         }
         if module is not None:
             check_plain(module, MODULE_NAME, "module name", "alpha.definitions")
+        elif file is None:
+            raise ValidationError(
+                f"location {location.name} names no module to load ({folder})",
+                remediation="Give the project a [tool.dg.project] root_module, or the entry a"
+                " module_name.",
+            )
         for name in draft["env"]:
             check_plain(name, ENV_NAME, "environment variable name", "ALPHA_POSTGRES_URL")
         drafts.append(draft)
@@ -240,7 +247,7 @@ def _importable_from(project: Path, module: str | None) -> str:
     return "."
 
 
-def _module_meta(project: Path) -> Any:
-    from daglab._deploy._interim import read_module_meta
+def _module_meta(project: Path) -> ModuleMeta | None:
+    from daglab._modules import read_module_meta
 
     return read_module_meta(project)
