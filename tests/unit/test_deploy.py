@@ -194,3 +194,23 @@ def test_cli_refuses_a_hostile_target_with_exit_7(ws: Path, cli: object) -> None
     result = cli("deploy", "configure", "--target", "../../etc", "--strategy", "git", cwd=ws)  # type: ignore[operator]
     assert result.exit_code == 7, result
     assert not (ws / "deploy").exists()
+
+
+def test_files_no_longer_generated_are_removed_unless_edited(ws: Path) -> None:
+    configure(ws, "prod", "git")
+    units = ws / "deploy/prod/systemd"
+    beta, gamma = units / "daglab-prod-code-beta.service", units / "daglab-prod-code-gamma.service"
+    gamma.write_text(gamma.read_text() + "# tuned by hand\n")
+    text = (ws / "dg.toml").read_text()
+    for name in ("beta", "gamma"):
+        text = text.replace(f'\n[[workspace.projects]]\npath = "projects/{name}"\n', "")
+    (ws / "dg.toml").write_text(text)
+    plan = configure(ws, "prod", "git")
+    assert [i.path for i in plan.files if i.action == "removed"] == [beta]
+    assert not beta.exists() and gamma.exists()
+    assert any("daglab-prod-code-gamma.service" in note for note in plan.notes)
+    assert (
+        "deploy/prod/systemd/daglab-prod-code-beta.service"
+        not in json.loads((ws / ".daglab/manifest.json").read_text())["files"]
+    )
+    assert not configure(ws, "prod", "git").changed

@@ -183,7 +183,8 @@ def configure(
     verb = "[dim]would be[/] " if dry_run else ""
     for item in plan.files:
         rel = item.path.relative_to(plan.root).as_posix()
-        out.print(f"  {verb}{ACTION_STYLE.get(item.action, item.action)} {safe(rel)}")
+        style = {**ACTION_STYLE, "removed": "[red]removed[/]"}.get(item.action, item.action)
+        out.print(f"  {verb}{style} {safe(rel)}")
     for check in plan.checks:
         mark = "[green]✓[/]" if check.status == "ok" else "[yellow]-[/]"
         out.print(f"{mark} {safe(check.name)}: {safe(check.detail)}")

@@ -140,9 +140,31 @@ def configure(
     plan.files = [
         _planned(root, path, kind, text, mode, force) for path, kind, text, mode in rendered
     ]
+    plan.files += _stale(plan, {path for path, *_ in rendered})
     if not dry_run:
         _write(plan, ports)
     return plan
+
+
+def _stale(plan: Plan, current: set[Path]) -> list[PlannedFile]:
+    """Files an earlier run wrote for this target that this one no longer makes (a location
+    gone from the workspace, another strategy): removed while daglab provably wrote them,
+    kept (with a note) once someone edited them."""
+    from daglab import _manifest
+
+    folder = (plan.root / "deploy" / plan.target).resolve()
+    stale = []
+    for key, info in sorted(_manifest.generated(plan.root, KIND).items()):
+        path = _manifest.path_for(plan.root, key)
+        if info.get("target") != plan.target or path in current:
+            continue
+        if not path.resolve().is_relative_to(folder) or not path.exists():
+            continue
+        if _manifest.is_unmodified(plan.root, key, info):
+            stale.append(PlannedFile(path, str(info.get("kind", KIND)), "removed", ""))
+        else:
+            plan.notes.append(f"{key} is no longer generated but was edited: left in place.")
+    return stale
 
 
 def _check_options(options: Options) -> None:
@@ -189,6 +211,11 @@ def _plus(plan: Plan, options: Options) -> list[tuple[Path, str, str, int | None
     document = _cloud.cloud_yaml(plan.locations, hybrid=hybrid, registry=options.registry)
     status, detail = _cloud.check(document)
     plan.checks.append(Check("dagster_cloud.yaml", status, detail))  # type: ignore[arg-type]
+    if hybrid and not options.registry:
+        plan.notes.append(
+            "No --registry: Dagster+ Hybrid pushes each location's image to build.registry;"
+            " run again with --registry REGISTRY, or add it by hand."
+        )
     plan.notes.append(
         "The CI workflow is left to `dg plus deploy configure` (it writes the GitHub/GitLab"
         " workflow and Dockerfiles and reads this dagster_cloud.yaml)."
@@ -324,6 +351,10 @@ def _write(plan: Plan, ports: dict[str, int]) -> None:
     with undo_on_error():
         for item in plan.files:
             if item.action == "unchanged":
+                continue
+            if item.action == "removed":
+                item.path.unlink()
+                _manifest.forget(plan.root, [_manifest.key_for(plan.root, item.path)])
                 continue
             data = item.content.encode("utf-8")
             _manifest.record_pending(
