@@ -337,6 +337,26 @@ def test_git_deployment_serves_every_location(workspace: Path, tmp_path: Path) -
         env={**_git_env, "DAGLAB_DEPLOY_REMOTE": f"file://{remote}"},
     )
     assert (server / "app" / ".git").is_dir()
+    # a second deployment fast-forwards the server's checkout
+    (workspace / "NOTES.md").write_text("second deployment\n")
+    _git("add", "NOTES.md", cwd=workspace)
+    _git("commit", "-qm", "notes", cwd=workspace)
+    _run(
+        str(script),
+        "push",
+        cwd=workspace,
+        env={**_git_env, "DAGLAB_DEPLOY_REMOTE": f"file://{remote}"},
+    )
+    _run(
+        str(server / "app" / "deploy" / "box" / "deploy.sh"),
+        "pull",
+        "--remote",
+        f"file://{remote}",
+        "--no-install",
+        cwd=tmp_path,
+        env=_git_env,
+    )
+    assert (server / "app" / "NOTES.md").read_text() == "second deployment\n"
     _deployed(server, "box")
 
 
