@@ -25,7 +25,6 @@ from daglab._deploy._inputs import (
 )
 from daglab._errors import ConflictError, UsageError
 
-Strategy = Literal["plus-serverless", "plus-hybrid", "helm", "git", "rsync"]
 STRATEGIES: tuple[str, ...] = ("plus-serverless", "plus-hybrid", "helm", "git", "rsync")
 GENERATOR = "deploy configure"
 KIND = "deploy"
