@@ -214,3 +214,25 @@ def test_files_no_longer_generated_are_removed_unless_edited(ws: Path) -> None:
         not in json.loads((ws / ".daglab/manifest.json").read_text())["files"]
     )
     assert not configure(ws, "prod", "git").changed
+
+
+def test_a_deploy_folder_linked_outside_the_workspace_is_refused(ws: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (ws / "deploy").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ValidationError):
+        configure(ws, "prod", "helm")
+    assert list(outside.iterdir()) == []
+
+
+def test_units_run_as_the_named_user_and_bind_where_told(ws: Path) -> None:
+    options = Options(user="dagster", webserver_host="0.0.0.0", webserver_port=8080)
+    plan = configure(ws, "prod", "rsync", options=options, dry_run=True)
+    units = {i.path.name: i.content for i in plan.files if i.kind == "systemd-unit"}
+    assert all("\nUser=dagster\n" in text for text in units.values())
+    assert "-h 0.0.0.0 -p 8080" in units["daglab-prod-webserver.service"]
+    alpha = units["daglab-prod-code-alpha.service"]
+    assert "EnvironmentFile=/etc/daglab/prod/alpha.env\n" in alpha
+    assert "EnvironmentFile=-/etc/daglab/prod/beta.env\n" in units["daglab-prod-code-beta.service"]
+    assert "--host 127.0.0.1 --port 4001" in alpha
+    assert any("no login of its own" in note for note in plan.notes)

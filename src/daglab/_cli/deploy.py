@@ -107,6 +107,13 @@ def configure(
             show_default=False,
         ),
     ] = None,
+    webserver_host: Annotated[
+        str,
+        typer.Option(
+            "--webserver-host",
+            help="git, rsync: the address the webserver binds (put a proxy with auth in front).",
+        ),
+    ] = "127.0.0.1",
     webserver_port: Annotated[
         int, typer.Option("--webserver-port", help="git, rsync: the webserver's port.")
     ] = 3000,
@@ -148,6 +155,7 @@ def configure(
             venv=venv,
             env_dir=env_dir,
             dagster_home=dagster_home,
+            webserver_host=webserver_host,
             webserver_port=webserver_port,
             user=user,
         ),

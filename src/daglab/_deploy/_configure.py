@@ -312,6 +312,11 @@ def _selfhosted_files(
             f"On the server, put {', '.join(loc.env)} in {server.env_dir}/{loc.name}.env"
             " (mode 600); the unit reads it, daglab never writes a value."
         )
+    if server.webserver_host not in ("127.0.0.1", "localhost", "::1"):
+        plan.notes.append(
+            f"The webserver binds {server.webserver_host} and has no login of its own: put a"
+            " proxy with authentication in front of it."
+        )
     push = "push --remote URL" if plan.strategy == "git" else "push --dest HOST:PATH"
     plan.notes.append(f"Deploy with: deploy/{plan.target}/deploy.sh {push}")
     return [
