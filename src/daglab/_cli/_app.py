@@ -11,6 +11,7 @@ from daglab._cli import (
     audit,
     clean,
     config,
+    deploy,
     dev,
     discover,
     doctor,
@@ -96,6 +97,7 @@ partitions.register(app)
 wait.register(app)
 logs.register(app)
 mcp.register(app)
+deploy.register(app)
 audit.register(app)
 
 
