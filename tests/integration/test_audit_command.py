@@ -317,3 +317,30 @@ def test_load_reports_the_location_that_fails_to_load(cli: Cli, ws: Path) -> Non
     assert "dagster definitions validate" in checks["load:gamma"]["remediation"]
     assert "load:beta" not in checks
     assert checks["registry:schema"]["status"] == "ok"
+
+
+def test_the_files_deploy_configure_writes_pass(cli: Cli, ws: Path) -> None:
+    """What `daglab deploy configure` writes for Helm, Dagster+ and a self-hosted server names
+    the workspace's locations the way audit reads them."""
+    for strategy, extra in (
+        ("helm", ["--registry", "registry.example.com/team"]),
+        ("plus-hybrid", ["--registry", "registry.example.com/team"]),
+        ("git", []),
+    ):
+        done = cli(
+            "deploy", "configure", "--target", strategy, "--strategy", strategy, *extra, cwd=ws
+        )
+        assert done.exit_code == 0, str(done)
+    table, report = audit(cli, ws)
+    assert table.exit_code == 0, str(table)
+    names = {c["name"]: c["status"] for c in report["checks"]}
+    assert names["registry:consistent:deploy/helm/values.yaml"] == "ok"
+    assert names["registry:consistent:dagster_cloud.yaml"] == "ok"
+    assert names["registry:consistent:deploy/git/workspace.yaml"] == "ok"
+    assert names["deploy:container_context:dagster_cloud.yaml"] == "ok"
+    values = ws / "deploy" / "helm" / "values.yaml"
+    values.write_text(values.read_text().replace("name: beta", "name: beta-renamed", 1))
+    check = assert_fails(
+        cli, ws, "registry:consistent:deploy/helm/values.yaml", "workspace's names"
+    )
+    assert check["data"]["unknown"] == ["beta-renamed"]

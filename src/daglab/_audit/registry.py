@@ -1,6 +1,7 @@
 """Registry: the workspace's own drift (as ``daglab workspace validate`` finds it) and the
 location names of every file that lists them — dg.toml, workspace.yaml, dagster_cloud.yaml,
-Helm values of the dagster-user-deployments chart — unique in each and consistent between them."""
+Helm values of the dagster-user-deployments chart, a self-hosted server's workspace.yaml under
+``deploy/`` — unique in each and consistent between them."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class NameList:
     """The location names one file lists, in its order (duplicates kept)."""
 
     file: Path
-    kind: str  # "workspace", "dagster_cloud" or "helm"
+    kind: str  # "workspace", "dagster_cloud", "server" or "helm"
     names: tuple[str, ...]
 
 
@@ -89,6 +90,10 @@ def location_lists(ctx: AuditContext) -> list[NameList]:
         entries = data.get("locations") if isinstance(data, dict) else None
         names = _names(entries, "location_name")
         lists.append(NameList(path, "dagster_cloud", names))
+    for path in server_workspace_files(ctx):
+        data = load_yaml(path)
+        entries = data.get("load_from") if isinstance(data, dict) else None
+        lists.append(NameList(path, "server", _server_names(entries)))
     for path in helm_values_files(ctx):
         data = load_yaml(path)
         names = _names(_helm_deployments(data), "name")
@@ -107,6 +112,27 @@ def helm_values_files(ctx: AuditContext) -> list[Path]:
         and p.name.startswith("values")
         and p.suffix in (".yaml", ".yml")
     ]
+
+
+def server_workspace_files(ctx: AuditContext) -> list[Path]:
+    """``deploy/*/workspace.yaml``: a self-hosted server's gRPC entries."""
+    deploy = ctx.root / "deploy"
+    return [
+        p
+        for p in ctx.under(deploy)
+        if p.parent.parent == deploy and p.name in ("workspace.yaml", "workspace.yml")
+    ]
+
+
+def _server_names(entries: Any) -> tuple[str, ...]:
+    """``location_name`` of each ``load_from`` entry (``- grpc_server: {location_name: …}``)."""
+    names = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict):
+            for value in entry.values():
+                if isinstance(value, dict) and value.get("location_name"):
+                    names.append(str(value["location_name"]))
+    return tuple(names)
 
 
 def _helm_deployments(data: Any) -> Any:
