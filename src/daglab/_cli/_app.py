@@ -22,6 +22,7 @@ from daglab._cli import (
     scaffold,
     stats,
     wait,
+    workspace,
 )
 from daglab._cli import run as run_command
 from daglab._cli._context import LOG_LEVELS, CliState
@@ -95,6 +96,7 @@ partitions.register(app)
 wait.register(app)
 logs.register(app)
 mcp.register(app)
+workspace.register(app)
 
 
 def _reflow(text: str | None) -> str | None:
