@@ -321,3 +321,28 @@ def test_sync_registers_once_and_prunes(dg_ws: Path) -> None:
     assert [c.message for c in pruned] == ["remove gamma"]
     assert [loc.name for loc in load_workspace(dg_ws).locations] == ["alpha", "beta"]
     assert validate(load_workspace(dg_ws), schema=False) == []
+
+
+def test_cli_usage_and_missing_workspace(cli, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    missing = cli("workspace", "list", cwd=tmp_path)
+    assert missing.exit_code == 3 and "create-dagster workspace" in missing.stderr
+    (tmp_path / "workspace.yaml").write_text("load_from:\n")
+    assert cli("workspace", "add", cwd=tmp_path).exit_code == 2
+    assert cli("workspace", "add", "x", "--grpc", "h:1", cwd=tmp_path).exit_code == 2
+    assert cli("workspace", "add", "--grpc", "h:port", cwd=tmp_path).exit_code == 2
+    assert cli("workspace", "export", "--format", "toml", cwd=tmp_path).exit_code == 2
+    listed = cli("workspace", "list", cwd=tmp_path)
+    assert listed.exit_code == 0 and "No locations yet" in listed.stdout
+    added = cli("workspace", "add", "--grpc", "localhost:4001", "--dry-run", cwd=tmp_path)
+    assert added.exit_code == 0 and "+  - grpc_server:" in added.stdout
+    assert (tmp_path / "workspace.yaml").read_text() == "load_from:\n"
+
+
+def test_hostile_names_are_refused(dg_ws: Path) -> None:
+    pyproject = dg_ws / "projects" / "beta" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'code_location_name = "a b\\n# daglab:end x"\n')
+    with pytest.raises(ValidationError, match="not a location name"):
+        register_project(load_workspace(dg_ws), dg_ws / "projects" / "beta")
+    with pytest.raises(ValidationError, match="not a location name"):
+        add_grpc(load_workspace(dg_ws), "localhost", 4001, name="../x")

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from daglab._errors import ConflictError, UsageError, ValidationError, did_you_mean
+from daglab._fs import file_lock
 from daglab._workspace import markers as _markers
 from daglab._workspace.model import Change, Location, Parsed, Workspace, parse, yaml_item_lines
 from daglab._workspace.projects import project_code, project_folders
@@ -105,6 +106,11 @@ def register_project(
     ws: Workspace, project: Path, *, name: str | None = None, dry_run: bool = False
 ) -> Change:
     """Register the Dagster project at ``project``; a project already listed is left alone."""
+    with file_lock(ws.file):
+        return _register_project(ws, project, name=name, dry_run=dry_run)
+
+
+def _register_project(ws: Workspace, project: Path, *, name: str | None, dry_run: bool) -> Change:
     parsed = parse(ws.file)
     ws = parsed.workspace
     folder = _inside(ws, project)
@@ -131,6 +137,7 @@ def register_project(
                 f"dg serves {relative} as {code.name!r}, not {name!r}",
                 remediation="Set [tool.dg.project] code_location_name in its pyproject.toml.",
             )
+        _markers.check_location_name(code.name)
         _ensure_free(ws, code.name)
         body = ["[[workspace.projects]]", f"path = {_quote(relative)}"]
         new_text = _append_toml(parsed.text, _block(code.name, body))
@@ -167,6 +174,11 @@ def add_grpc(
     ws: Workspace, host: str, port: int, *, name: str | None = None, dry_run: bool = False
 ) -> Change:
     """Record the gRPC code server at ``host:port`` (a dg.toml keeps it as a marker comment)."""
+    with file_lock(ws.file):
+        return _add_grpc(ws, host, port, name=name, dry_run=dry_run)
+
+
+def _add_grpc(ws: Workspace, host: str, port: int, *, name: str | None, dry_run: bool) -> Change:
     parsed = parse(ws.file)
     ws = parsed.workspace
     for location in ws.locations:
@@ -221,10 +233,11 @@ def _managed_block(parsed: Parsed, name: str) -> _markers.Block:
 
 def remove_location(ws: Workspace, name: str, *, dry_run: bool = False) -> Change:
     """Delete daglab's block ``name``; a hand-written entry is refused (exit 8)."""
-    parsed = parse(ws.file)
-    block = _managed_block(parsed, name)
-    new_text = _without_block(parsed.lines, block)
-    return apply(parsed.workspace, new_text, message=f"remove {name}", dry_run=dry_run)
+    with file_lock(ws.file):
+        parsed = parse(ws.file)
+        block = _managed_block(parsed, name)
+        new_text = _without_block(parsed.lines, block)
+        return apply(parsed.workspace, new_text, message=f"remove {name}", dry_run=dry_run)
 
 
 def sync(ws: Workspace, *, prune: bool = False, dry_run: bool = False) -> list[Change]:
