@@ -346,3 +346,62 @@ def test_hostile_names_are_refused(dg_ws: Path) -> None:
         register_project(load_workspace(dg_ws), dg_ws / "projects" / "beta")
     with pytest.raises(ValidationError, match="not a location name"):
         add_grpc(load_workspace(dg_ws), "localhost", 4001, name="../x")
+
+
+def test_interpreter_notes_in_dg_toml(dg_ws: Path) -> None:
+    python = dg_ws / "projects" / "alpha" / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("")
+    original = (dg_ws / "dg.toml").read_text()
+    # alpha's entry is hand-written: the interpreter becomes a note beside it
+    change = register_project(load_workspace(dg_ws), dg_ws / "projects" / "alpha", python=python)
+    assert change.changed
+    note = (
+        "\n# daglab:begin alpha\n# daglab:executable projects/alpha/.venv/bin/python\n"
+        "# daglab:end alpha\n"
+    )
+    assert (dg_ws / "dg.toml").read_text() == original + note
+    ws = load_workspace(dg_ws)
+    alpha = ws.location("alpha")
+    assert alpha is not None and (alpha.executable, alpha.managed) == (python, False)
+    assert export_data(ws)["load_from"][0]["python_module"]["executable_path"] == str(python)
+    assert not register_project(ws, dg_ws / "projects" / "alpha", python=python).changed
+    with pytest.raises(ConflictError):
+        remove_location(ws, "alpha")
+    # daglab's own entry is written again with the interpreter
+    register_project(ws, dg_ws / "projects" / "beta")
+    other = dg_ws / "py"
+    other.write_text("")
+    register_project(load_workspace(dg_ws), dg_ws / "projects" / "beta", python=other)
+    beta = load_workspace(dg_ws).location("beta")
+    assert beta is not None and (beta.executable, beta.managed) == (other, True)
+    assert (
+        (dg_ws / "dg.toml")
+        .read_text()
+        .endswith(
+            '[[workspace.projects]]\npath = "projects/beta"\n# daglab:executable py\n'
+            "# daglab:end beta\n"
+        )
+    )
+    # the hand-written entry goes: its note is an orphan, which --prune drops
+    entry = '[[workspace.projects]]\npath = "projects/alpha"\n'
+    (dg_ws / "dg.toml").write_text((dg_ws / "dg.toml").read_text().replace(entry, ""))
+    problems = validate(load_workspace(dg_ws), schema=False)
+    assert ("orphan-block", "alpha") in [(p.code, p.location) for p in problems]
+    sync(load_workspace(dg_ws), prune=True)  # drops the note, registers the folder again
+    assert "daglab:executable projects/alpha" not in (dg_ws / "dg.toml").read_text()
+    alpha = load_workspace(dg_ws).location("alpha")
+    assert alpha is not None and (alpha.executable, alpha.managed) == (None, True)
+
+
+def test_interpreter_of_a_hand_written_yaml_entry_is_refused(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    make_dg_project(tmp_path / "shop", "shop")
+    (tmp_path / "workspace.yaml").write_text(
+        "load_from:\n  - python_module:\n      module_name: shop.definitions\n"
+        "      working_directory: shop/src\n"
+    )
+    with pytest.raises(ConflictError, match="daglab did not write"):
+        register_project(
+            load_workspace(tmp_path), tmp_path / "shop", python=Path("/usr/bin/python3")
+        )

@@ -49,8 +49,11 @@ ADD_EXAMPLES = """[bold]Examples[/]
 
   daglab workspace add --grpc localhost:4001 --name billing
 
-A dg.toml cannot hold a gRPC server: daglab keeps it as a comment there
-(# daglab:grpc host=… port=…) and `daglab workspace export` writes it to workspace.yaml."""
+  daglab workspace add projects/ml --python projects/ml/.venv/bin/python
+
+A dg.toml cannot hold a gRPC server or an interpreter: daglab keeps them as comments there
+(# daglab:grpc host=… port=…, # daglab:executable PATH) and `daglab workspace export` writes
+them to workspace.yaml."""
 
 REMOVE_EXAMPLES = """[bold]Examples[/]
 
@@ -300,6 +303,15 @@ def add_location(
             "--name", help="The location's name (default: as Dagster names it).", show_default=False
         ),
     ] = None,
+    python: Annotated[
+        Path | None,
+        typer.Option(
+            "--python",
+            help="The interpreter the project runs under (executable_path); also for a"
+            " project already listed.",
+            show_default=False,
+        ),
+    ] = None,
     workspace: WorkspaceOption = None,
     dry_run: DryRun = False,
     json_output: Json = False,
@@ -320,7 +332,7 @@ def add_location(
         change = add_grpc(ws, host, port, name=name, dry_run=dry_run)
     else:
         assert path is not None  # noqa: S101  checked above
-        change = register_project(ws, path, name=name, dry_run=dry_run)
+        change = register_project(ws, path, name=name, python=python, dry_run=dry_run)
     _report([change], json_output=json_output, dry_run=dry_run)
 
 

@@ -116,3 +116,7 @@ def parse_grpc(value: str) -> tuple[str, int]:
 
 def grpc_line(host: str, port: int) -> str:
     return f"# daglab:grpc host={host} port={port}"
+
+
+def executable_line(path: str) -> str:
+    return f"# daglab:executable {path}"

@@ -67,6 +67,15 @@ def _static(parsed: Parsed) -> list[Problem]:
                 "Remove the line or restore the file with `daglab workspace restore`.",
             )
         )
+    for block in parsed.orphans:
+        problems.append(
+            Problem(
+                "orphan-block",
+                f"{file}:{block.start + 1}: daglab's block {block.name!r} belongs to no entry",
+                f"Drop it: `daglab workspace remove {block.name}` (or `sync --prune`).",
+                block.name,
+            )
+        )
     for location in ws.locations:
         how = "daglab workspace remove " + location.name if location.managed else f"edit {file}"
         if location.path is not None and not location.path.exists():
