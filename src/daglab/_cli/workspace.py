@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
-    from daglab._workspace import Change, Location, Problem, Workspace
+    from daglab._workspace import Change, Problem, Workspace
 
 workspace_app = typer.Typer(
     help="List, check and edit the workspace's code locations (dg.toml or workspace.yaml).",
@@ -113,29 +113,7 @@ def _workspace(given: Path | None) -> Workspace:
     return found
 
 
-def _shown(ws: Workspace, path: Path | None) -> str | None:
-    if path is None:
-        return None
-    try:
-        return path.relative_to(ws.root).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def location_dict(ws: Workspace, location: Location) -> dict[str, Any]:
-    host, port = location.grpc or (None, None)
-    return {
-        "name": location.name,
-        "kind": location.kind,
-        "path": _shown(ws, location.path),
-        "module": location.module,
-        "grpc": {"host": host, "port": port} if location.grpc else None,
-        "executable": str(location.executable) if location.executable else None,
-        "managed": location.managed,
-    }
-
-
-def workspace_dict(ws: Workspace) -> dict[str, Any]:
+def _header(ws: Workspace) -> dict[str, str]:
     return {"root": str(ws.root), "kind": ws.kind, "file": str(ws.file)}
 
 
@@ -146,22 +124,18 @@ def list_locations(workspace: WorkspaceOption = None, json_output: Json = False)
     if json_output:
         from daglab._cli._output import print_json
 
-        print_json(
-            {
-                "workspace": workspace_dict(ws),
-                "locations": [location_dict(ws, loc) for loc in ws.locations],
-            }
-        )
+        data = ws.to_dict()
+        print_json({"workspace": _header(ws), "locations": data["locations"]})
         return
     from rich.table import Table
 
     from daglab._cli._output import console, safe
 
-    table = Table(title=f"{safe(_shown(ws, ws.file))} ({ws.kind})", title_justify="left")
+    table = Table(title=f"{safe(ws.shown(ws.file))} ({ws.kind})", title_justify="left")
     for column in ("name", "kind", "target", "interpreter", "entry"):
         table.add_column(column, no_wrap=column == "name")
     for loc in ws.locations:
-        target = f"{loc.grpc[0]}:{loc.grpc[1]}" if loc.grpc else _shown(ws, loc.path) or ""
+        target = f"{loc.grpc[0]}:{loc.grpc[1]}" if loc.grpc else ws.shown(loc.path) or ""
         if loc.module and loc.kind != "project":
             target = f"{loc.module} ({target})" if target else loc.module
         table.add_row(
@@ -200,7 +174,7 @@ def validate_workspace(
 
         print_json(
             {
-                "workspace": workspace_dict(ws),
+                "workspace": _header(ws),
                 "ok": not errors,
                 "problems": [p.to_dict() for p in problems],
             }
@@ -224,7 +198,7 @@ def _render_problems(ws: Workspace, problems: list[Problem]) -> None:
     out = console()
     if not problems:
         count = len(ws.locations)
-        out.print(f"[green]✓[/] {safe(_shown(ws, ws.file))}: {count} location(s), no problems.")
+        out.print(f"[green]✓[/] {safe(ws.shown(ws.file))}: {count} location(s), no problems.")
         return
     for problem in problems:
         mark = "[red]✗[/]" if problem.severity == "error" else "[yellow]![/]"
@@ -241,16 +215,7 @@ def _report(changes: list[Change], *, json_output: bool, dry_run: bool) -> None:
             {
                 "changed": changed,
                 "dry_run": dry_run,
-                "changes": [
-                    {
-                        "changed": c.changed,
-                        "message": c.message,
-                        "file": str(c.file) if c.file else None,
-                        "diff": c.diff,
-                        "backup": str(c.backup) if c.backup else None,
-                    }
-                    for c in changes
-                ],
+                "changes": [change.to_dict() for change in changes],
             }
         )
         return
@@ -410,7 +375,7 @@ def restore(
         if json_output:
             from daglab._cli._output import print_json
 
-            print_json({"workspace": workspace_dict(ws), "backups": [str(p) for p in backups]})
+            print_json({"workspace": _header(ws), "backups": [str(p) for p in backups]})
             return
         from daglab._cli._output import console, safe
 

@@ -57,6 +57,35 @@ class Workspace:
     def location(self, name: str) -> Location | None:
         return next((loc for loc in self.locations if loc.name == name), None)
 
+    def shown(self, path: Path | None) -> str | None:
+        """``path`` relative to the root when inside it (POSIX), else as is."""
+        if path is None:
+            return None
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """For ``--json``: the file, and each location with paths relative to the root."""
+        return {
+            "root": str(self.root),
+            "kind": self.kind,
+            "file": str(self.file),
+            "locations": [
+                {
+                    "name": loc.name,
+                    "kind": loc.kind,
+                    "path": self.shown(loc.path),
+                    "module": loc.module,
+                    "grpc": {"host": loc.grpc[0], "port": loc.grpc[1]} if loc.grpc else None,
+                    "executable": str(loc.executable) if loc.executable else None,
+                    "managed": loc.managed,
+                }
+                for loc in self.locations
+            ],
+        }
+
 
 @dataclass(frozen=True)
 class Change:
@@ -67,6 +96,15 @@ class Change:
     file: Path | None = None
     diff: str = ""
     backup: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "message": self.message,
+            "file": str(self.file) if self.file else None,
+            "diff": self.diff,
+            "backup": str(self.backup) if self.backup else None,
+        }
 
 
 @dataclass(frozen=True)
