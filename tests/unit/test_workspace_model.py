@@ -405,3 +405,40 @@ def test_interpreter_of_a_hand_written_yaml_entry_is_refused(tmp_path: Path) -> 
         register_project(
             load_workspace(tmp_path), tmp_path / "shop", python=Path("/usr/bin/python3")
         )
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "load_from:\n- python_file: a.py\n",  # items at column 0
+        "load_from:\n    - python_file: a.py\nother: 1\n",  # four spaces, a key after
+        "# top\nload_from:\n  - python_file: a.py  # no newline at the end",
+    ],
+)
+def test_register_keeps_the_yaml_layout(tmp_path: Path, start: str) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "workspace.yaml").write_text(start)
+    make_dg_project(tmp_path / "shop", "shop")
+    register_project(load_workspace(tmp_path), tmp_path / "shop")
+    text = (tmp_path / "workspace.yaml").read_text()
+    data = yaml.safe_load(text)
+    assert [next(iter(item)) for item in data["load_from"]] == ["python_file", "python_module"]
+    assert [(loc.name, loc.managed) for loc in load_workspace(tmp_path).locations] == [
+        ("a.py", False),
+        ("shop", True),
+    ]
+    remove_location(load_workspace(tmp_path), "shop")
+    after = (tmp_path / "workspace.yaml").read_text()
+    assert after == start if start.endswith("\n") else after == start + "\n"
+
+
+def test_grpc_targets_are_checked(dg_ws: Path) -> None:
+    from daglab._workspace.edit import parse_grpc_target
+
+    assert parse_grpc_target(":4001") == ("localhost", 4001)
+    assert parse_grpc_target("code.internal:4001") == ("code.internal", 4001)
+    for bad in ("localhost", "localhost:0", "localhost:70000", "a b:1", "-x:1", "h\n# x:1"):
+        with pytest.raises(UsageError):
+            parse_grpc_target(bad)
+    with pytest.raises(UsageError):
+        add_grpc(load_workspace(dg_ws), "host port=1", 4001)

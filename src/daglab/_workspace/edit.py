@@ -257,6 +257,7 @@ def add_grpc(
 
 
 def _add_grpc(ws: Workspace, host: str, port: int, *, name: str | None, dry_run: bool) -> Change:
+    parse_grpc_target(f"{host}:{port}")  # the same checks for callers of the library
     parsed = parse(ws.file)
     ws = parsed.workspace
     for location in ws.locations:
