@@ -437,8 +437,10 @@ def test_grpc_targets_are_checked(dg_ws: Path) -> None:
 
     assert parse_grpc_target(":4001") == ("localhost", 4001)
     assert parse_grpc_target("code.internal:4001") == ("code.internal", 4001)
-    for bad in ("localhost", "localhost:0", "localhost:70000", "a b:1", "-x:1", "h\n# x:1"):
+    for bad in ("localhost", "localhost:0", "localhost:70000", "a b:1", "-x:1", "h\n:1"):
         with pytest.raises(UsageError):
             parse_grpc_target(bad)
     with pytest.raises(UsageError):
         add_grpc(load_workspace(dg_ws), "host port=1", 4001)
+    with pytest.raises(ValidationError):
+        add_grpc(load_workspace(dg_ws), "localhost", 4001, name="feeds\n")

@@ -240,7 +240,8 @@ def parse_grpc_target(target: str) -> tuple[str, int]:
     """``HOST:PORT`` (or ``:PORT`` for localhost), checked."""
     host, _, port_text = target.rpartition(":")
     host = host or "localhost"
-    if not _HOST.match(host) or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    port_ok = port_text.isascii() and port_text.isdigit() and 0 < int(port_text) < 65536
+    if not _HOST.fullmatch(host) or not port_ok:
         raise UsageError(
             f"{target!r} is not HOST:PORT",
             remediation="Give a host name or IPv4 address and a port, e.g. localhost:4001.",

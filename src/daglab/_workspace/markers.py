@@ -63,7 +63,7 @@ class Markers:
 
 
 def check_location_name(name: str) -> str:
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise ValidationError(
             f"{name!r} is not a location name daglab writes",
             remediation="Use letters, digits, '_', '-' and '.', starting with a letter or digit.",
