@@ -444,3 +444,23 @@ def test_grpc_targets_are_checked(dg_ws: Path) -> None:
         add_grpc(load_workspace(dg_ws), "host port=1", 4001)
     with pytest.raises(ValidationError):
         add_grpc(load_workspace(dg_ws), "localhost", 4001, name="feeds\n")
+
+
+def test_interpreter_of_daglabs_yaml_entry_is_rewritten(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "workspace.yaml").write_text("load_from:\n  - python_file: a.py\n")
+    make_dg_project(tmp_path / "shop", "shop")
+    register_project(load_workspace(tmp_path), tmp_path / "shop", name="store")
+    python = tmp_path / "envs" / "python"
+    python.parent.mkdir()
+    python.write_text("")
+    change = register_project(load_workspace(tmp_path), tmp_path / "shop", python=python)
+    assert change.changed and change.message == "run store under envs/python"
+    store = load_workspace(tmp_path).location("store")
+    assert store is not None and (store.executable, store.managed) == (python, True)
+    entry = yaml.safe_load((tmp_path / "workspace.yaml").read_text())["load_from"][1]
+    assert entry["python_module"]["location_name"] == "store"
+    # absolute: Dagster does not resolve executable_path against the file's folder
+    assert entry["python_module"]["executable_path"] == str(python)
+    again = register_project(load_workspace(tmp_path), tmp_path / "shop", python=python)
+    assert not again.changed

@@ -101,11 +101,15 @@ def _append_yaml(parsed: Parsed, name: str, body: list[str]) -> str:
 
 
 def _ensure_free(ws: Workspace, name: str) -> None:
-    taken = ws.location(name)
-    if taken is not None:
+    if ws.location(name) is not None:
+        how = (
+            "set [tool.dg.project] code_location_name in the project's pyproject.toml"
+            if ws.kind == "dg"
+            else "choose another name (--name)"
+        )
         raise ConflictError(
             f"{ws.file.name} already has a location named {name!r}",
-            remediation="Choose another name (--name), or remove that entry first.",
+            remediation=f"Two locations cannot share a name: {how}, or remove that entry first.",
             name=name,
         )
 
@@ -158,6 +162,10 @@ def _register_project(
     code = _project_code(folder)
     relative = folder.relative_to(ws.root).as_posix()
     interpreter = _interpreter(ws, python)
+    listed = next(
+        (loc for loc in ws.locations if loc.path == folder and loc.kind in ("project", "module")),
+        None,
+    )
     if ws.kind == "dg":
         if not code.dg:
             raise ValidationError(
@@ -172,7 +180,8 @@ def _register_project(
         location_name = _markers.check_location_name(code.name)
         body = ["[[workspace.projects]]", f"path = {_quote(relative)}"]
     else:
-        location_name = _markers.check_location_name(name or code.name)
+        location_name = listed.name if listed else name or code.name
+        _markers.check_location_name(location_name)
         working = code.working_directory.relative_to(ws.root).as_posix()
         body = [
             "- python_module:",
@@ -180,13 +189,11 @@ def _register_project(
             f"    working_directory: {_quote(working)}",
             f"    location_name: {_quote(location_name)}",
         ]
-        executable = interpreter or (str(code.venv_python) if code.venv_python else None)
+        # Dagster runs executable_path as written, relative to its own working directory
+        chosen = python.absolute() if python is not None else code.venv_python
+        executable = str(chosen) if chosen is not None else None
         if executable is not None:
             body.append(f"    executable_path: {_quote(executable)}")
-    listed = next(
-        (loc for loc in ws.locations if loc.path == folder and loc.kind in ("project", "module")),
-        None,
-    )
     if listed is not None:
         return _update_listed(parsed, listed, body, interpreter, dry_run=dry_run)
     _ensure_free(ws, location_name)
@@ -209,7 +216,10 @@ def _update_listed(
 ) -> Change:
     """A project already listed: only a new interpreter changes anything."""
     ws = parsed.workspace
-    if interpreter is None or listed.executable == absolute_path(ws.root, interpreter):
+    if interpreter is None or listed.executable in (
+        absolute_path(ws.root, interpreter),
+        Path(interpreter),
+    ):
         return Change(False, f"{listed.name} is already registered", file=ws.file)
     lines = parsed.lines
     own = next((e.block for e in parsed.entries if e.location is listed), None)
