@@ -24,6 +24,7 @@ from daglab._cli import (
     scaffold,
     stats,
     wait,
+    workspace,
 )
 from daglab._cli import run as run_command
 from daglab._cli._context import LOG_LEVELS, CliState
@@ -97,6 +98,7 @@ partitions.register(app)
 wait.register(app)
 logs.register(app)
 mcp.register(app)
+workspace.register(app)
 deploy.register(app)
 audit.register(app)
 
