@@ -165,8 +165,13 @@ def test_versions_dagster_pins_differ(cli: Cli, ws: Path) -> None:
     text = pyproject.read_text()
     pinned = next(line for line in text.splitlines() if line.strip().startswith('"dagster=='))
     pyproject.write_text(text.replace(pinned, '    "dagster>=1.10,<1.12",'))
-    check = assert_fails(cli, ws, "versions:dagster", "Pin dagster==")
+    check = assert_fails(cli, ws, "versions:dagster", "Pin one Dagster version")
     assert "dagster<1.12,>=1.10 in beta" in check["summary"]
+    pyproject.write_text(text.replace(pinned, '    "dagster>=1.13,<2",'))
+    table, report = audit(cli, ws)  # compatible, yet different: a warning
+    assert table.exit_code == 0, str(table)
+    check = next(c for c in report["checks"] if c["name"] == "versions:dagster")
+    assert check["status"] == "warn" and "Pin dagster==" in check["remediation"]
 
 
 def test_versions_python_of_dockerfile_and_ci(cli: Cli, ws: Path) -> None:

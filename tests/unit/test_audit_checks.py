@@ -9,7 +9,7 @@ from daglab._audit.context import Module
 from daglab._audit.currency import conflict_markers
 from daglab._audit.deploy import _empty, lockfile_sources
 from daglab._audit.hygiene import find_passwords, schedules_without_timezone
-from daglab._audit.versions import _find_key, dagster_pin
+from daglab._audit.versions import _find_key, common_dagster, dagster_pin
 
 
 def test_lockfile_sources_in_copy_add_and_bind_mounts() -> None:
@@ -104,3 +104,10 @@ def test_dagster_pin_normalized() -> None:
 def test_an_all_commented_container_context_is_empty() -> None:
     assert _empty(None) and _empty({"k8s": None}) and _empty({"k8s": {"env_vars": []}})
     assert not _empty({"k8s": {"env_vars": ["A_URL"]}})
+
+
+def test_dagster_pins_that_can_agree() -> None:
+    assert common_dagster(["==1.13.27", "<2,>=1.13"]) == "1.13.27"
+    assert common_dagster(["<2,>=1.13", ">=1.12"]) == "1.13"
+    assert common_dagster(["==1.13.27", "<1.12,>=1.10"]) is None
+    assert common_dagster(["==1.13.27", "==1.12.0"]) is None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from daglab._audit.context import AuditContext, Module, fail, load_yaml, ok, read_text
+from daglab._audit.context import AuditContext, Module, fail, load_yaml, ok, read_text, warn
 from daglab._report import Check
 
 #: ``dagster``, ``dagster[extra]``, then its version specifier (not dagster-webserver & co).
@@ -37,35 +37,64 @@ def check_versions(ctx: AuditContext) -> list[Check]:
     return [_check_dagster_pins(ctx), *_check_python(ctx)]
 
 
+def common_dagster(pins: list[str]) -> str | None:
+    """A Dagster version every specifier in ``pins`` accepts, tried among the versions they
+    name themselves (their bounds); None when no such version is named, which for pins as
+    people write them (``==1.13.27``, ``>=1.13,<2``) means they cannot agree."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        specs = [SpecifierSet(pin) for pin in pins]
+    except InvalidSpecifier:
+        return None
+    candidates = set()
+    for spec in specs:
+        for clause in spec:
+            try:
+                candidates.add(Version(clause.version.removesuffix(".*")))
+            except InvalidVersion:
+                continue
+    for version in sorted(candidates, reverse=True):
+        if all(spec.contains(version, prereleases=True) for spec in specs):
+            return str(version)
+    return None
+
+
 def _check_dagster_pins(ctx: AuditContext) -> Check:
     pins = {m.name: pin for m in ctx.modules if (pin := dagster_pin(m)) is not None}
     by_pin: dict[str, list[str]] = {}
     for name, pin in pins.items():
-        by_pin.setdefault(pin or "(unpinned)", []).append(name)
-    if len(by_pin) > 1:
-        shown = "; ".join(
-            f"dagster{pin if pin != '(unpinned)' else ''} in {', '.join(names)}"
-            for pin, names in sorted(by_pin.items())
-        )
-        exact = sorted(
-            (p for p in by_pin if p.startswith("==") and "," not in p),
-            key=lambda p: tuple(int(x) if x.isdigit() else 0 for x in p[2:].split(".")),
-        )
-        target = f"dagster{exact[-1]}" if exact else "the same dagster specifier"
-        return fail(
-            "versions:dagster",
-            f"modules pin Dagster differently: {shown}",
-            f"Pin {target} in every module's pyproject.toml [project] dependencies (a code"
-            " location that imports another Dagster than the webserver's can fail to load),"
-            " then `uv lock` / reinstall each.",
-            pins=pins,
-        )
+        by_pin.setdefault(pin, []).append(name)
     if not pins:
         return ok("versions:dagster", "no module lists dagster in its dependencies")
-    (pin,) = by_pin
-    return ok(
+    if len(by_pin) == 1:
+        (pin,) = by_pin
+        return ok(
+            "versions:dagster", f"every module ({len(pins)}) requires dagster{pin}", pins=pins
+        )
+    shown = "; ".join(
+        f"dagster{pin or ' (any version)'} in {', '.join(names)}"
+        for pin, names in sorted(by_pin.items())
+    )
+    specified = [pin for pin in by_pin if pin]
+    common = common_dagster(specified) if specified else None
+    exact = [pin for pin in specified if pin.startswith("==") and "," not in pin]
+    if common is not None and len(exact) <= 1:
+        return warn(
+            "versions:dagster",
+            f"modules pin Dagster differently, though all accept {common}: {shown}",
+            f"Pin dagster=={common} in every module's pyproject.toml [project] dependencies"
+            " so each location runs the Dagster the others and the webserver run.",
+            pins=pins,
+            common=common,
+        )
+    return fail(
         "versions:dagster",
-        f"every module ({len(pins)}) requires dagster{pin if pin != '(unpinned)' else ''}",
+        f"modules pin Dagster versions no one version satisfies: {shown}",
+        "Pin one Dagster version (dagster==X.Y.Z, the webserver's) in every module's"
+        " pyproject.toml [project] dependencies, then `uv lock` / reinstall each (a code"
+        " location on another Dagster than the webserver's can fail to load).",
         pins=pins,
     )
 
