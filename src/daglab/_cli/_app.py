@@ -18,6 +18,7 @@ from daglab._cli import (
     logs,
     mcp,
     migrate,
+    module,
     partitions,
     scaffold,
     stats,
@@ -95,6 +96,7 @@ partitions.register(app)
 wait.register(app)
 logs.register(app)
 mcp.register(app)
+module.register(app)
 
 
 def _reflow(text: str | None) -> str | None:
