@@ -3,7 +3,9 @@
 - ``token``: demand ``Authorization: Bearer <token>`` and answer 401 otherwise (Dagster OSS has
   no auth of its own);
 - ``down()`` / ``up()``: stop and restart listening on the same port, so a client sees the
-  webserver vanish and come back while the runs behind it go on.
+  webserver vanish and come back while the runs behind it go on;
+- ``fail_status``: answer every request, before the token check, with this status and a body
+  that echoes the request's headers, credentials included (a server whose error page leaks them).
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _forward(self, method: str) -> None:
         proxy = self.server.proxy
         proxy.requests += 1
+        if proxy.fail_status is not None:
+            echoed = "\n".join(f"{k}: {v}" for k, v in self.headers.items())
+            self._reply(proxy.fail_status, f"Internal error\n{echoed}".encode(), "text/plain")
+            return
         if proxy.token is not None and self.headers.get("Authorization") != f"Bearer {proxy.token}":
             self._reply(401, b'{"message": "missing or wrong bearer token"}', "application/json")
             return
@@ -79,6 +85,7 @@ class Proxy:
         self.upstream = upstream.rstrip("/")
         self.token = token
         self.requests = 0
+        self.fail_status: int | None = None
         #: The GraphQL operation name of every request that got past the token check, in order
         #: ("" for one without a document, such as a REST call).
         self.operations: list[str] = []

@@ -264,3 +264,30 @@ def test_the_helper_refuses_a_partitioned_asset_without_a_partition(
     assert done.returncode == 0, done.stderr
     assert "refused 7 asset 'shop/monthly_sales' is partitioned" in done.stdout
     assert done.stdout.strip().endswith("2024-02-01")
+
+
+def test_the_notebook_export_button_attaches_to_the_picked_partition(
+    shop_live: Path, shop_server: DagsterServer
+) -> None:
+    """What the Export button of a partitioned target's notebook calls (``views.export_and_attach``
+    with the picker's value), run from the project as the kernel runs it."""
+    code = (
+        "from pathlib import Path\n"
+        "from daglab import helpers\n"
+        "from daglab._notebooks import views\n"
+        "out = views.export_and_attach(Path('notebooks/orders.py').resolve(),"
+        " helpers.attach_metadata, asset='shop/regional_orders', conn=helpers.connect(),"
+        " partition='eu')\n"
+        "assert out.error is None, out.error\n"
+        "print(out.attached.partition, out.attached.export_id)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=shop_live, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    partition, export_id = done.stdout.split()[-2:]
+    assert partition == "eu"
+    landed = observations(shop_server, "shop/regional_orders", "eu")
+    assert any(
+        (o["entries"].get("exploration_export_id") or {}).get("text") == export_id for o in landed
+    ), landed

@@ -3,6 +3,7 @@ behind the test auth proxy (a bearer token the server gets only from its variabl
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -456,16 +457,34 @@ def test_credentials_appear_nowhere_on_401_and_500(
     refused, broken, shown = call(auth_proxy, git_project, steps, env=wrong, errlog=errlog)
     assert error(refused)["exit_code"] == 6
     assert broken.is_error
+
+    # The right token, and a server whose 500 page echoes the request's headers back.
+    right = {**wrong, "DAGSTER_GRAPHQL_TOKEN": TOKEN, "DAGLAB_DAGSTER__GRAPHQL__MAX_RETRIES": "0"}
+    errlog_500 = tmp_path / "stderr-500.txt"
+
+    async def failing(session: ClientSession) -> Any:
+        return await session.call_tool("discover", {})
+
+    auth_proxy.fail_status = 500
+    try:
+        failed = call(auth_proxy, git_project, failing, env=right, errlog=errlog_500)
+    finally:
+        auth_proxy.fail_status = None
+    assert failed.is_error
+    assert error(failed)["exit_code"] == 5
     texts = [
         refused.content[0].text,
         broken.content[0].text,
         json.dumps(payload(shown)),
         errlog.read_text(),
+        failed.content[0].text,
+        errlog_500.read_text(),
         *[
             p.read_text(errors="replace")
             for p in (git_project / ".daglab").rglob("*")
             if p.is_file()
         ],
     ]
-    for secret in (password, TOKEN):
+    basic = base64.b64encode(f"someone:{password}".encode()).decode()
+    for secret in (password, TOKEN, basic):
         assert not [text for text in texts if secret in text], secret

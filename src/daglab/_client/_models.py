@@ -137,6 +137,20 @@ class Asset:
         }
 
 
+def dynamic_definitions(definition: dict[str, Any]) -> dict[str, str]:
+    """The dynamic partitions definitions a GraphQL ``partitionDefinition`` uses, by dimension
+    (``""`` when the definition is itself dynamic): the one reading of that shape."""
+    found: dict[str, str] = {}
+    if definition.get("type") == "DYNAMIC" and definition.get("name"):
+        found[""] = str(definition["name"])
+    if definition.get("type") == "MULTIPARTITIONED":
+        for dimension in definition.get("dimensionTypes") or ():
+            name = dimension.get("dynamicPartitionsDefinitionName")
+            if name:
+                found[str(dimension.get("name"))] = str(name)
+    return found
+
+
 @dataclass(frozen=True)
 class Partitions:
     """An asset's partitions definition: its type, how many keys, the first and the last."""
@@ -171,17 +185,7 @@ class Partitions:
                 for d in definition.get("dimensionTypes") or ()
                 if definition.get("type") == "MULTIPARTITIONED"
             ),
-            dynamic_names=tuple(
-                str(name)
-                for name in (
-                    definition.get("name") if definition.get("type") == "DYNAMIC" else None,
-                    *(
-                        d.get("dynamicPartitionsDefinitionName")
-                        for d in definition.get("dimensionTypes") or ()
-                    ),
-                )
-                if name
-            ),
+            dynamic_names=tuple(dynamic_definitions(definition).values()),
         )
 
     def describe(self) -> str:

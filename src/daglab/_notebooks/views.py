@@ -108,8 +108,11 @@ def header(
 def connection_status(conn: Connection) -> Any:
     mo = _mo()
     if conn.ok:
+        # A URL whose credentials are masked (``user:***@``, ``?token=***``) is shown as code: as
+        # Markdown its asterisks would turn bold, and as a link it would not open anything.
+        where = f"`{conn.url}`" if "*" in conn.url else f"[{conn.url}]({conn.url})"
         return mo.callout(
-            mo.md(f"Connected to Dagster **{conn.version}** at [{conn.url}]({conn.url})"),
+            mo.md(f"Connected to Dagster **{html.escape(str(conn.version))}** at {where}"),
             kind="success",
         )
     remedy = conn.remedy or "Start it with `daglab dev` or `dagster dev`."
@@ -467,10 +470,12 @@ def export_and_attach(
     conn: Connection,
     compress: bool = False,
     metadata_key: str = "exploration",
+    partition: str | None = None,
     retention_days: int | None = None,
     state: NotebookState | None = None,
 ) -> ExportOutcome:
-    """Export ``notebook`` to HTML beside it, then attach it to ``asset`` (if any) in Dagster."""
+    """Export ``notebook`` to HTML beside it, then attach it to ``asset`` (if any) in Dagster,
+    on ``partition`` when the asset is partitioned (the notebook's partition picker)."""
     from daglab._export import export_html
 
     exported = attempt(
@@ -484,6 +489,7 @@ def export_and_attach(
         notebook=notebook,
         html=exported.value.path,
         metadata_key=metadata_key,
+        partition=partition,
         conn=conn,
         state=state,
     )

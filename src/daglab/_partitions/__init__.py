@@ -69,6 +69,8 @@ class DynamicTarget:
 
 def asset_partitions(client: DagsterClient, asset: str) -> AssetPartitions:
     """The partitions of ``asset`` (``a/b`` key); exit 7 with did-you-mean for an unknown one."""
+    from daglab._client._models import dynamic_definitions
+
     path = [part for part in asset.split("/") if part]
     data = client.execute("asset_partitions", {"assetKey": {"path": path}})
     node = data["assetNodeOrError"]
@@ -83,14 +85,6 @@ def asset_partitions(client: DagsterClient, asset: str) -> AssetPartitions:
     definition = node.get("partitionDefinition") or {}
     policy = node.get("backfillPolicy") or {}
     repository = node.get("repository") or {}
-    dynamic: dict[str, str] = {}
-    if definition.get("type") == "DYNAMIC" and definition.get("name"):
-        dynamic[""] = str(definition["name"])
-    for dimension in definition.get("dimensionTypes") or ():
-        if definition.get("type") == "MULTIPARTITIONED" and dimension.get(
-            "dynamicPartitionsDefinitionName"
-        ):
-            dynamic[str(dimension["name"])] = str(dimension["dynamicPartitionsDefinitionName"])
     return AssetPartitions(
         asset="/".join(node["assetKey"]["path"]),
         type=definition.get("type"),
@@ -98,7 +92,7 @@ def asset_partitions(client: DagsterClient, asset: str) -> AssetPartitions:
         keys=tuple(str(key) for key in node.get("partitionKeys") or ()),
         location=str((repository.get("location") or {}).get("name") or ""),
         repository=str(repository.get("name") or ""),
-        dynamic=dynamic,
+        dynamic=dynamic_definitions(definition),
         dimension_keys={
             str(d["name"]): tuple(str(k) for k in d.get("partitionKeys") or ())
             for d in node.get("partitionKeysByDimension") or ()

@@ -363,7 +363,17 @@ def _(mo):
 
 
 @app.cell(hide_code=True)
-def _(TARGET, attach_metadata, compress_export, conn, export_button, mo, state, views):
+def _(
+    TARGET,
+    attach_metadata,
+    compress_export,
+    conn,
+    export_button,
+    mo,
+    partition_select,
+    state,
+    views,
+):
     exported = (
         views.export_and_attach(
             mo.notebook_dir() / "default_asset_explore.py",
@@ -372,6 +382,7 @@ def _(TARGET, attach_metadata, compress_export, conn, export_button, mo, state, 
             conn=conn,
             compress=compress_export.value,
             metadata_key="exploration",
+            partition=partition_select.value,
             retention_days=30,
             state=state,
         )
@@ -381,7 +392,7 @@ def _(TARGET, attach_metadata, compress_export, conn, export_button, mo, state, 
     views.export_view(
         exported,
         "Press **Export HTML & attach** to save this notebook as HTML and link it from the"
-        " asset's page in Dagster.",
+        " asset's page in Dagster, on the partition picked above.",
     )
     return (exported,)
 
