@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from daglab._workspace import Workspace
@@ -17,25 +17,13 @@ if TYPE_CHECKING:
 PROJECTS_DIR = "projects"
 
 
-def _package() -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module("daglab._workspace")
-    except ModuleNotFoundError:  # until daglab._workspace is part of this build
-        return None
-
-
 def find(start: Path, explicit: Path | None = None) -> Workspace | None:
     """The workspace named by ``--workspace``, else the nearest one around ``start``."""
-    package = _package()
-    if package is None:
-        return None
+    from daglab._workspace import find_workspace, load_workspace
+
     if explicit is not None:
-        found: Workspace = package.load_workspace(explicit)
-        return found
-    nearest: Workspace | None = package.find_workspace(start)
-    return nearest
+        return load_workspace(explicit)
+    return find_workspace(start)
 
 
 def module_folders(workspace: Workspace | None, *, exclude: Path | None = None) -> list[Path]:
@@ -67,5 +55,7 @@ def grpc_ports(workspace: Workspace | None) -> Iterator[int]:
 
 def register(workspace: Workspace, project: Path, *, dry_run: bool = False) -> tuple[bool, str]:
     """Register ``project`` in ``workspace`` (idempotent): (changed, message)."""
-    change = _package().register_project(workspace, project, dry_run=dry_run)
-    return bool(change.changed), str(change.message)
+    from daglab._workspace import register_project
+
+    change = register_project(workspace, project, dry_run=dry_run)
+    return change.changed, change.message
