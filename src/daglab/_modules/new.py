@@ -236,5 +236,10 @@ def _rewrite_answers(path: Path, answers: Answers) -> None:
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
     tool = document.setdefault("tool", tomlkit.table())
     daglab = tool.setdefault("daglab", tomlkit.table())
-    daglab["module"] = answers.meta().to_table()
+    module = daglab.setdefault("module", tomlkit.table())
+    table = answers.meta().to_table()
+    for key in [key for key in module if key not in table]:
+        del module[key]
+    for key, value in table.items():
+        module[key] = value  # key by key: the user's comments in the table stay
     atomic_write(path, tomlkit.dumps(document))
