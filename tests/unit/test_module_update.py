@@ -114,3 +114,28 @@ def test_not_a_module(cli, tmp_path: Path) -> None:
         module_currency(tmp_path)
     with pytest.raises(ValidationError):
         update_modules([tmp_path])
+
+
+def test_another_daglab_version_alone_is_not_behind(module: Path) -> None:
+    for path in (module / "pyproject.toml", stored(module, "pyproject.toml")):
+        path.write_text(path.read_text().replace('daglab_version = "', 'daglab_version = "0.0.0.'))
+    info = json.loads((module / INFO).read_text())
+    info["daglab_version"] = "0.0.0." + info["daglab_version"]
+    (module / INFO).write_text(json.dumps(info))
+    assert not module_currency(module).behind
+    (result,) = update_modules([module])  # records this daglab's version
+    assert [f.path for f in result.files if f.action == "updated"] == ["pyproject.toml"]
+
+
+def test_dry_run_on_a_dirty_tree_only_shows(cli, module: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(module)], check=True)
+    pyproject = module / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('cron = "0 6 * * *"', 'cron = "1 6 * * *"'))
+    before = (module / SCHEDULES).read_text()
+    dry = cli("module", "update", "--dry-run", cwd=module)
+    assert dry.exit_code == 0, dry
+    assert '+CRON = "1 6 * * *"' in dry.stdout
+    assert cli("module", "update", cwd=module).exit_code == 8
+    assert (module / SCHEDULES).read_text() == before

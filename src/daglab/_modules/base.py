@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from daglab._errors import ConfigError
-from daglab._fs import Written, atomic_write
+from daglab._fs import Written, atomic_write, ensure_inside
 from daglab._modules.render import TEMPLATE_VERSION, Answers
 
 BASE_DIR = PurePosixPath(".daglab/module-base")
@@ -86,11 +86,12 @@ def write_base(
     for rel in drop:
         kept.pop(rel, None)
         stale = module / FILES_DIR / (rel + SUFFIX)
-        if stale.is_file():
+        if stale.is_file() and ensure_inside(module, stale):
             stale.unlink()
     written: list[Written] = []
     for rel, content in sorted(files.items()):
         path = module / FILES_DIR / (_safe_relative(rel, module / INFO) + SUFFIX)
+        ensure_inside(module, path)  # never through a link out of the module
         if kept.get(rel) == content and path.is_file():
             continue
         existed = path.exists()

@@ -44,8 +44,11 @@ def module_currency(project: Path) -> Currency:
     base = read_base(project)
     if base is None:
         return Currency(has_base=False)
+    # rendered as the base's daglab recorded itself: only a template change makes it "behind"
+    answers = base.answers.with_meta(meta)
     rendered = {
-        rel.as_posix(): text for rel, text in render_module(base.answers.with_meta(meta)).items()
+        rel.as_posix(): text
+        for rel, text in render_module(answers, daglab_version=base.daglab_version).items()
     }
     modified = []
     for rel, text in sorted(base.files.items()):

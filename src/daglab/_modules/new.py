@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from daglab import _manifest
 from daglab._errors import ConflictError
-from daglab._fs import Written, atomic_write, mkdirs
+from daglab._fs import Written, atomic_write, ensure_inside, mkdirs
 from daglab._modules.base import read_base, write_base
 from daglab._modules.meta import read_module_meta
 from daglab._modules.render import Answers, check_answers, check_name, render_module
@@ -199,6 +199,7 @@ def _write(
     for rel, text in sorted(rendered.items()):
         path = target / rel
         key = rel.as_posix()
+        ensure_inside(target, path)  # never through a link out of the module
         if path.is_symlink() or path.is_dir():
             raise ConflictError(f"{path} is a link or a folder; daglab writes only regular files")
         if not path.exists():

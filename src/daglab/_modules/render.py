@@ -65,7 +65,9 @@ class Answers:
             if addon in ENV_SUFFIX
         )
 
-    def meta(self) -> ModuleMeta:
+    def meta(self, daglab_version: str | None = None) -> ModuleMeta:
+        """The ``[tool.daglab.module]`` table, recording ``daglab_version`` (default: this
+        daglab's version)."""
         from daglab._version import __version__
 
         return ModuleMeta(
@@ -73,7 +75,7 @@ class Answers:
             addons=self.addons,
             port=self.port,
             env=self.env,
-            daglab_version=__version__,
+            daglab_version=daglab_version or __version__,
             name=self.name,
             cron=self.cron,
             timezone=self.timezone,
@@ -197,8 +199,14 @@ def check_answers(answers: Answers) -> Answers:
     return replace(answers, addons=addons, cron=cron, timezone=timezone)
 
 
-def render_module(answers: Answers) -> dict[PurePosixPath, str]:
-    """Relative path -> content of every file of the module; writes nothing."""
+def render_module(
+    answers: Answers, *, daglab_version: str | None = None
+) -> dict[PurePosixPath, str]:
+    """Relative path -> content of every file of the module; writes nothing.
+
+    ``daglab_version`` is the version the rendering records (default: this daglab's), so that
+    a base rendered by another version can be compared template for template.
+    """
     import tomlkit
 
     from daglab._gitignore import gitignore_entries
@@ -208,7 +216,7 @@ def render_module(answers: Answers) -> dict[PurePosixPath, str]:
     table = tomlkit.document()
     table.add(tomlkit.comment("What `daglab module new` was asked; `daglab module update`"))
     table.add(tomlkit.comment("renders daglab's templates again from these answers."))
-    table["tool"] = {"daglab": {"module": answers.meta().to_table()}}
+    table["tool"] = {"daglab": {"module": answers.meta(daglab_version).to_table()}}
     context: dict[str, Any] = {
         "dependencies": [req for addon in answers.addons for req in REQUIREMENTS[addon]],
         "tool_tables": tomlkit.dumps(table).strip(),

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from daglab import _manifest
 from daglab._errors import ConflictError, ValidationError
-from daglab._fs import Written, atomic_write
+from daglab._fs import Written, atomic_write, ensure_inside
 from daglab._modules.base import Base, read_base, write_base
 from daglab._modules.merge import git_changes, has_conflict_markers, merge_file
 from daglab._modules.meta import read_module_meta
@@ -78,8 +78,11 @@ class ModuleUpdate:
         return any(item.before != item.after for item in self.files)
 
 
-def check_ready(root: Path) -> tuple[Answers, Base]:
-    """The module's answers and base, or the reason it cannot be updated now (7 or 8)."""
+def check_ready(root: Path, *, check_git: bool = True) -> tuple[Answers, Base]:
+    """The module's answers and base, or the reason it cannot be updated now (7 or 8).
+
+    ``check_git``: refuse uncommitted changes (a dry run, which writes nothing, skips that).
+    """
     meta = read_module_meta(root)
     base = read_base(root)
     if meta is None or base is None:
@@ -99,7 +102,7 @@ def check_ready(root: Path) -> tuple[Answers, Base]:
             " run `daglab module update` again.",
             files=marked,
         )
-    dirty = git_changes(root)
+    dirty = git_changes(root) if check_git else None
     if dirty:
         shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
         raise ConflictError(
@@ -166,7 +169,7 @@ def update_modules(roots: list[Path], *, dry_run: bool = False) -> list[ModuleUp
     results, for the caller to list and exit 8 on."""
     from daglab._fs import undo_on_error
 
-    ready = [(root, *check_ready(root)) for root in roots]
+    ready = [(root, *check_ready(root, check_git=not dry_run)) for root in roots]
     results = []
     for root, answers, base in ready:
         result = ModuleUpdate(root, answers.name, plan(root, answers, base), dry_run)
@@ -184,6 +187,8 @@ def _apply(root: Path, answers: Answers, result: ModuleUpdate) -> None:
     base_files: dict[str, str] = {}
     dropped: list[str] = []
     for item in result.files:
+        if item.action in ("added", "updated", "merged", "conflict", "removed"):
+            ensure_inside(root, root / item.path)  # never through a link out of the module
         if item.action in ("added", "updated", "merged", "conflict"):
             assert item.after is not None  # noqa: S101  planned with content
             atomic_write(root / item.path, item.after)
