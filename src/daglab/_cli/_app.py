@@ -10,6 +10,7 @@ import typer
 from daglab._cli import (
     clean,
     config,
+    deploy,
     dev,
     discover,
     doctor,
@@ -97,6 +98,7 @@ wait.register(app)
 logs.register(app)
 mcp.register(app)
 module.register(app)
+deploy.register(app)
 
 
 def _reflow(text: str | None) -> str | None:
