@@ -461,3 +461,19 @@ def test_update_refuses_dirty_tree(repo: Path) -> None:
     assert refused.exit_code == 8, refused
     assert "uncommitted" in refused.stderr and "README.md" in refused.stderr
     assert _tree(repo) == before
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux `script` for a tty")
+def test_a_terminal_is_asked_the_missing_answers(tmp_path: Path) -> None:
+    answers = "minimal\nschedule\n30 5 * * *\nAsia/Tokyo\n4321\n"
+    done = _run(
+        ["script", "-qec", f"{BIN / 'daglab'} module new kappa", "/dev/null"],
+        tmp_path,
+        input=answers,
+    )
+    assert done.exit_code == 0, done
+    meta = read_module_meta(tmp_path / "kappa")
+    assert meta is not None
+    assert (meta.template, meta.addons, meta.cron, meta.timezone, meta.port) == (
+        "minimal", ("schedule",), "30 5 * * *", "Asia/Tokyo", 4321
+    )  # fmt: skip
