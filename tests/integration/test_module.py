@@ -319,6 +319,59 @@ def test_schedule_in_discover_from_dagster_dev(
     )
 
 
+def test_dg_dev_loads_every_location(
+    workspace: Workspace, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`dg dev --use-active-venv` in the workspace serves the modules with the dg project."""
+    from tests.dagster_server import (
+        DagsterServer,
+        _locations_loaded,
+        _wait_until_ready,
+        graphql,
+        stop_process_group,
+    )
+
+    base = tmp_path_factory.mktemp("dg_dev")
+    home = base / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+        "VIRTUAL_ENV": sys.prefix,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    log_path = base / "dg_dev.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [str(BIN / "dg"), "dev", "--use-active-venv", "-p", str(port)],
+            cwd=workspace.root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    server = DagsterServer(
+        url, f"{url}/graphql", port, "127.0.0.1", home, proc.pid, log_path, workspace.root
+    )
+    try:
+        try:
+            _wait_until_ready(proc, server)
+        except (RuntimeError, TimeoutError) as exc:
+            pytest.fail(f"{exc}\n{log_path.read_text(errors='replace')[-3000:]}", pytrace=False)
+        from tests.dagster_server import WORKSPACE_QUERY
+
+        ready, states = _locations_loaded(graphql(server, WORKSPACE_QUERY))
+        assert ready, states
+        assert {"alpha", "beta", "gamma"} <= {s.split("=")[0] for s in states.split(", ")}
+    finally:
+        stop_process_group(proc)
+
+
 def test_new_again_changes_nothing(workspace: Workspace) -> None:
     before = _tree(workspace.root)
     again = run_daglab("module", "new", "alpha", *ALPHA_FLAGS, cwd=workspace.root)

@@ -157,3 +157,17 @@ def test_bad_input(cli, tmp_path: Path, args: tuple[str, ...], code: int) -> Non
     result = cli("module", "new", *args, cwd=tmp_path)
     assert result.exit_code == code, result
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_workspace_yaml_gets_a_marked_python_module_entry(cli, tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "workspace.yaml").write_text("load_from: []\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = cli("module", "new", "alpha", *FLAGS, "--workspace", str(root), cwd=elsewhere)
+    assert result.exit_code == 0, result
+    assert (root / "projects" / "alpha" / "pyproject.toml").is_file()
+    text = (root / "workspace.yaml").read_text()
+    assert "alpha.definitions" in text and "projects/alpha/src" in text
+    assert list(elsewhere.iterdir()) == []
