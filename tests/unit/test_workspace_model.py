@@ -321,3 +321,146 @@ def test_sync_registers_once_and_prunes(dg_ws: Path) -> None:
     assert [c.message for c in pruned] == ["remove gamma"]
     assert [loc.name for loc in load_workspace(dg_ws).locations] == ["alpha", "beta"]
     assert validate(load_workspace(dg_ws), schema=False) == []
+
+
+def test_cli_usage_and_missing_workspace(cli, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    missing = cli("workspace", "list", cwd=tmp_path)
+    assert missing.exit_code == 3 and "create-dagster workspace" in missing.stderr
+    (tmp_path / "workspace.yaml").write_text("load_from:\n")
+    assert cli("workspace", "add", cwd=tmp_path).exit_code == 2
+    assert cli("workspace", "add", "x", "--grpc", "h:1", cwd=tmp_path).exit_code == 2
+    assert cli("workspace", "add", "--grpc", "h:port", cwd=tmp_path).exit_code == 2
+    assert cli("workspace", "export", "--format", "toml", cwd=tmp_path).exit_code == 2
+    listed = cli("workspace", "list", cwd=tmp_path)
+    assert listed.exit_code == 0 and "No locations yet" in listed.stdout
+    added = cli("workspace", "add", "--grpc", "localhost:4001", "--dry-run", cwd=tmp_path)
+    assert added.exit_code == 0 and "+  - grpc_server:" in added.stdout
+    assert (tmp_path / "workspace.yaml").read_text() == "load_from:\n"
+
+
+def test_hostile_names_are_refused(dg_ws: Path) -> None:
+    pyproject = dg_ws / "projects" / "beta" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'code_location_name = "a b\\n# daglab:end x"\n')
+    with pytest.raises(ValidationError, match="not a location name"):
+        register_project(load_workspace(dg_ws), dg_ws / "projects" / "beta")
+    with pytest.raises(ValidationError, match="not a location name"):
+        add_grpc(load_workspace(dg_ws), "localhost", 4001, name="../x")
+
+
+def test_interpreter_notes_in_dg_toml(dg_ws: Path) -> None:
+    python = dg_ws / "projects" / "alpha" / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("")
+    original = (dg_ws / "dg.toml").read_text()
+    # alpha's entry is hand-written: the interpreter becomes a note beside it
+    change = register_project(load_workspace(dg_ws), dg_ws / "projects" / "alpha", python=python)
+    assert change.changed
+    note = (
+        "\n# daglab:begin alpha\n# daglab:executable projects/alpha/.venv/bin/python\n"
+        "# daglab:end alpha\n"
+    )
+    assert (dg_ws / "dg.toml").read_text() == original + note
+    ws = load_workspace(dg_ws)
+    alpha = ws.location("alpha")
+    assert alpha is not None and (alpha.executable, alpha.managed) == (python, False)
+    assert export_data(ws)["load_from"][0]["python_module"]["executable_path"] == str(python)
+    assert not register_project(ws, dg_ws / "projects" / "alpha", python=python).changed
+    with pytest.raises(ConflictError):
+        remove_location(ws, "alpha")
+    # daglab's own entry is written again with the interpreter
+    register_project(ws, dg_ws / "projects" / "beta")
+    other = dg_ws / "py"
+    other.write_text("")
+    register_project(load_workspace(dg_ws), dg_ws / "projects" / "beta", python=other)
+    beta = load_workspace(dg_ws).location("beta")
+    assert beta is not None and (beta.executable, beta.managed) == (other, True)
+    assert (
+        (dg_ws / "dg.toml")
+        .read_text()
+        .endswith(
+            '[[workspace.projects]]\npath = "projects/beta"\n# daglab:executable py\n'
+            "# daglab:end beta\n"
+        )
+    )
+    # the hand-written entry goes: its note is an orphan, which --prune drops
+    entry = '[[workspace.projects]]\npath = "projects/alpha"\n'
+    (dg_ws / "dg.toml").write_text((dg_ws / "dg.toml").read_text().replace(entry, ""))
+    problems = validate(load_workspace(dg_ws), schema=False)
+    assert ("orphan-block", "alpha") in [(p.code, p.location) for p in problems]
+    sync(load_workspace(dg_ws), prune=True)  # drops the note, registers the folder again
+    assert "daglab:executable projects/alpha" not in (dg_ws / "dg.toml").read_text()
+    alpha = load_workspace(dg_ws).location("alpha")
+    assert alpha is not None and (alpha.executable, alpha.managed) == (None, True)
+
+
+def test_interpreter_of_a_hand_written_yaml_entry_is_refused(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    make_dg_project(tmp_path / "shop", "shop")
+    (tmp_path / "workspace.yaml").write_text(
+        "load_from:\n  - python_module:\n      module_name: shop.definitions\n"
+        "      working_directory: shop/src\n"
+    )
+    with pytest.raises(ConflictError, match="daglab did not write"):
+        register_project(
+            load_workspace(tmp_path), tmp_path / "shop", python=Path("/usr/bin/python3")
+        )
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "load_from:\n- python_file: a.py\n",  # items at column 0
+        "load_from:\n    - python_file: a.py\nother: 1\n",  # four spaces, a key after
+        "# top\nload_from:\n  - python_file: a.py  # no newline at the end",
+    ],
+)
+def test_register_keeps_the_yaml_layout(tmp_path: Path, start: str) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "workspace.yaml").write_text(start)
+    make_dg_project(tmp_path / "shop", "shop")
+    register_project(load_workspace(tmp_path), tmp_path / "shop")
+    text = (tmp_path / "workspace.yaml").read_text()
+    data = yaml.safe_load(text)
+    assert [next(iter(item)) for item in data["load_from"]] == ["python_file", "python_module"]
+    assert [(loc.name, loc.managed) for loc in load_workspace(tmp_path).locations] == [
+        ("a.py", False),
+        ("shop", True),
+    ]
+    remove_location(load_workspace(tmp_path), "shop")
+    after = (tmp_path / "workspace.yaml").read_text()
+    assert after == start if start.endswith("\n") else after == start + "\n"
+
+
+def test_grpc_targets_are_checked(dg_ws: Path) -> None:
+    from daglab._workspace.edit import parse_grpc_target
+
+    assert parse_grpc_target(":4001") == ("localhost", 4001)
+    assert parse_grpc_target("code.internal:4001") == ("code.internal", 4001)
+    for bad in ("localhost", "localhost:0", "localhost:70000", "a b:1", "-x:1", "h\n:1"):
+        with pytest.raises(UsageError):
+            parse_grpc_target(bad)
+    with pytest.raises(UsageError):
+        add_grpc(load_workspace(dg_ws), "host port=1", 4001)
+    with pytest.raises(ValidationError):
+        add_grpc(load_workspace(dg_ws), "localhost", 4001, name="feeds\n")
+
+
+def test_interpreter_of_daglabs_yaml_entry_is_rewritten(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "workspace.yaml").write_text("load_from:\n  - python_file: a.py\n")
+    make_dg_project(tmp_path / "shop", "shop")
+    register_project(load_workspace(tmp_path), tmp_path / "shop", name="store")
+    python = tmp_path / "envs" / "python"
+    python.parent.mkdir()
+    python.write_text("")
+    change = register_project(load_workspace(tmp_path), tmp_path / "shop", python=python)
+    assert change.changed and change.message == "run store under envs/python"
+    store = load_workspace(tmp_path).location("store")
+    assert store is not None and (store.executable, store.managed) == (python, True)
+    entry = yaml.safe_load((tmp_path / "workspace.yaml").read_text())["load_from"][1]
+    assert entry["python_module"]["location_name"] == "store"
+    # absolute: Dagster does not resolve executable_path against the file's folder
+    assert entry["python_module"]["executable_path"] == str(python)
+    again = register_project(load_workspace(tmp_path), tmp_path / "shop", python=python)
+    assert not again.changed

@@ -24,6 +24,7 @@ from daglab._cli import (
     scaffold,
     stats,
     wait,
+    workspace,
 )
 from daglab._cli import run as run_command
 from daglab._cli._context import LOG_LEVELS, CliState
@@ -98,6 +99,7 @@ wait.register(app)
 logs.register(app)
 mcp.register(app)
 module.register(app)
+workspace.register(app)
 deploy.register(app)
 
 

@@ -72,6 +72,19 @@ def dagster_command(project: Project) -> tuple[list[str], str]:
     )
 
 
+def served_workspace_file(project: Project, label: str) -> Path | None:
+    """The workspace file the Dagster child serves: dg.toml of a dg workspace under ``dg dev``,
+    or the project's workspace.yaml, which ``dagster dev`` is then given with ``-w`` (without
+    it, a [tool.dagster] table in pyproject.toml would win)."""
+    if label == "dg dev":
+        dg_toml = project.root / "dg.toml"
+        return dg_toml if project.kind == "dg-workspace" and dg_toml.is_file() else None
+    for name in ("workspace.yaml", "workspace.yml"):
+        if (project.root / name).is_file():
+            return project.root / name
+    return None
+
+
 def marimo_command() -> list[str]:
     if _importable("marimo"):
         return [sys.executable, "-m", "marimo"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daglab._compat.commands import dagster_dev_args, marimo_edit_args
-from daglab._sidecar.commands import dagster_command, marimo_command
+from daglab._sidecar.commands import dagster_command, marimo_command, served_workspace_file
 from daglab._sidecar.env import dagster_home, read_env_file
 from daglab._sidecar.ports import (
     DEFAULT_HOST,
@@ -81,6 +81,8 @@ class DevPlan:
     open_browser: bool
     log_file: Path | None
     notes: tuple[tuple[str, str], ...] = ()  # (level, message) to show before starting
+    #: Files whose change restarts the Dagster child (the workspace file it serves).
+    watch: tuple[Path, ...] = ()
 
     @property
     def marimo_url(self) -> str:
@@ -108,6 +110,9 @@ def build_plan(loaded: LoadedConfig, notebook: Path, options: DevOptions) -> Dev
     root = project.root
     check_host(options.host, token=options.token)
     dagster_argv, dagster_label = dagster_command(project)
+    workspace_file = served_workspace_file(project, dagster_label)
+    if workspace_file is not None and dagster_label == "dagster dev":
+        dagster_argv = [*dagster_argv, "-w", str(workspace_file)]
     marimo_argv = marimo_command()
 
     base_env = dict(os.environ)
@@ -221,4 +226,5 @@ def build_plan(loaded: LoadedConfig, notebook: Path, options: DevOptions) -> Dev
         open_browser=open_browser and not options.ci,
         log_file=loaded.log_file(),
         notes=tuple(notes),
+        watch=(workspace_file,) if workspace_file is not None else (),
     )

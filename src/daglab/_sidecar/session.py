@@ -13,7 +13,8 @@ from typing import Any
 
 from daglab._errors import EnvironmentMissingError
 from daglab._sidecar.plan import DevOptions, DevPlan
-from daglab._sidecar.supervisor import ChildExit, Sink, Supervisor, indent_lines
+from daglab._sidecar.supervisor import RESTART, ChildExit, Sink, Supervisor, indent_lines
+from daglab._sidecar.watch import FileWatch
 
 
 def write_last_ports(plan: DevPlan, supervisor: Supervisor) -> Path:
@@ -83,12 +84,30 @@ def run_dev(plan: DevPlan, sink: Sink, *, opener: Callable[[str], object] | None
                 )
                 if plan.open_browser:
                     _open(opener, [plan.dagster.url, plan.marimo_url])
-                outcome = supervisor.watch()
+                outcome = _watch(plan, supervisor)
             if isinstance(outcome, ChildExit):
                 _child_ended(outcome, options, supervisor.log_hint)
                 supervisor.event(f"{outcome.describe()}; stopping the other")
         finally:
             supervisor.stop()
+
+
+def _watch(plan: DevPlan, supervisor: Supervisor) -> ChildExit | bool | None:
+    """Watch the children until the session ends; the Dagster child restarts each time the
+    workspace file it serves changes (a running ``dagster dev`` would not see the change)."""
+    changed = FileWatch(plan.watch).changed if plan.watch else None
+    while True:
+        outcome = supervisor.watch(changed)
+        if outcome != RESTART:
+            return outcome if isinstance(outcome, ChildExit) else None
+        names = ", ".join(_relative(path, plan.root) for path in plan.watch)
+        supervisor.event(f"{names} changed: restarting {plan.dagster.label}")
+        supervisor.restart(plan.dagster.name)
+        write_last_ports(plan, supervisor)
+        ready = supervisor.wait_ready({plan.dagster.name: plan.options.dagster_timeout})
+        if ready is not True:
+            return ready
+        supervisor.event(f"{plan.dagster.label} is back at {plan.dagster.url}")
 
 
 def _open(opener: Callable[[str], object] | None, urls: Sequence[str]) -> None:

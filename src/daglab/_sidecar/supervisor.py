@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 
 TAIL_LINES = 25
+#: What :meth:`Supervisor.watch` returns when a watched file changed.
+RESTART = "restart"
 
 # Run each child through this tiny wrapper: a process that inherits SIGINT/SIGTERM as *ignored*
 # (a background job of a non-interactive shell, for one) keeps them ignored across exec, and
@@ -181,42 +183,67 @@ class Supervisor:
     # -- start -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        import subprocess
-
         for spec in self.specs:
             if self.stop_requested.is_set():
                 return
-            command = [sys.executable, "-c", _EXEC_WRAPPER, *spec.argv]
-            self._log.debug("starting %s: %s", spec.name, " ".join(spec.argv))
-            try:
-                popen = subprocess.Popen(  # noqa: S603  fixed argv, no shell
-                    command,
-                    cwd=spec.cwd,
-                    env=dict(spec.env),
-                    stdin=subprocess.PIPE if spec.stdin_data is not None else subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    close_fds=True,
-                )
-            except OSError as exc:
-                raise EnvironmentMissingError(
-                    f"could not start {spec.label}: {exc}",
-                    remediation="Check that it is installed (`daglab doctor`).",
-                ) from exc
-            child = _Child(spec, popen)
-            self.children.append(child)
-            if spec.stdin_data is not None and popen.stdin is not None:
-                with contextlib.suppress(OSError):
-                    popen.stdin.write(spec.stdin_data)
-                    popen.stdin.flush()
-                with contextlib.suppress(OSError):
-                    popen.stdin.close()
-            child.reader = threading.Thread(
-                target=self._read, args=(child,), name=f"daglab-dev-{spec.name}", daemon=True
+            self.children.append(self._start(spec))
+
+    def _start(self, spec: ServiceSpec) -> _Child:
+        import subprocess
+
+        command = [sys.executable, "-c", _EXEC_WRAPPER, *spec.argv]
+        self._log.debug("starting %s: %s", spec.name, " ".join(spec.argv))
+        try:
+            popen = subprocess.Popen(  # noqa: S603  fixed argv, no shell
+                command,
+                cwd=spec.cwd,
+                env=dict(spec.env),
+                stdin=subprocess.PIPE if spec.stdin_data is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
             )
-            child.reader.start()
-            self.event(f"started {spec.label} (pid {popen.pid}) on port {spec.port}", "debug")
+        except OSError as exc:
+            raise EnvironmentMissingError(
+                f"could not start {spec.label}: {exc}",
+                remediation="Check that it is installed (`daglab doctor`).",
+            ) from exc
+        child = _Child(spec, popen)
+        if spec.stdin_data is not None and popen.stdin is not None:
+            with contextlib.suppress(OSError):
+                popen.stdin.write(spec.stdin_data)
+                popen.stdin.flush()
+            with contextlib.suppress(OSError):
+                popen.stdin.close()
+        child.reader = threading.Thread(
+            target=self._read, args=(child,), name=f"daglab-dev-{spec.name}", daemon=True
+        )
+        child.reader.start()
+        self.event(f"started {spec.label} (pid {popen.pid}) on port {spec.port}", "debug")
+        return child
+
+    def restart(self, name: str) -> None:
+        """Stop child ``name`` and everything it started, then start it again in its place."""
+        import psutil
+
+        index = next(i for i, c in enumerate(self.children) if c.spec.name == name)
+        child = self.children[index]
+        self.event(f"restarting {child.spec.label} (pid {child.popen.pid})", "debug")
+        self._tree(child)
+        watched = dict(child.known)
+        self._signal_group(child, child.spec.stop_signal, watched)
+        survivors = self._wait_gone(watched, self.grace)
+        self._signal_group(child, signal.SIGKILL, watched)
+        for proc in survivors:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        self._wait_gone(watched, 5.0)
+        with contextlib.suppress(Exception):
+            child.popen.wait(timeout=5.0)
+        if child.reader is not None:
+            child.reader.join(timeout=3.0)
+        self.children[index] = self._start(child.spec)
 
     def _read(self, child: _Child) -> None:
         stream = child.popen.stdout
@@ -256,12 +283,12 @@ class Supervisor:
         return None
 
     def wait_ready(self, timeouts: Mapping[str, float]) -> ChildExit | bool:
-        """True once every service answers; False when a stop was requested first; the
-        :class:`ChildExit` of a child that ended. A service that stays silent past its timeout
-        is a connectivity error (exit 5)."""
+        """True once every service named in ``timeouts`` answers; False when a stop was
+        requested first; the :class:`ChildExit` of a child that ended. A service that stays
+        silent past its timeout is a connectivity error (exit 5)."""
         started = time.monotonic()
         next_progress = started + 10.0
-        pending = {child.spec.name: child for child in self.children}
+        pending = {c.spec.name: c for c in self.children if c.spec.name in timeouts}
         while pending:
             if self.stop_requested.wait(0.3):
                 return False
@@ -274,10 +301,10 @@ class Supervisor:
                 if _answers(spec):
                     self.event(f"{spec.label} answers at {spec.url} after {now - started:.1f} s")
                     del pending[name]
-                elif now - started > timeouts.get(name, 120.0):
+                elif now - started > timeouts[name]:
                     raise ConnectivityError(
                         f"{spec.label} did not answer at {spec.url} within"
-                        f" {timeouts.get(name, 120.0):.0f} s; its last lines:\n"
+                        f" {timeouts[name]:.0f} s; its last lines:\n"
                         + indent_lines(list(child.tail)[-10:]),
                         remediation=f"Read its output above (all of it is in {self.log_hint});"
                         " `daglab doctor` checks the environment.",
@@ -289,12 +316,15 @@ class Supervisor:
             self._maybe_sample()
         return True
 
-    def watch(self) -> ChildExit | None:
-        """Block until a stop is requested (None) or a child ends (its :class:`ChildExit`)."""
+    def watch(self, changed: Callable[[], bool] | None = None) -> ChildExit | str | None:
+        """Block until a stop is requested (None), a child ends (its :class:`ChildExit`) or
+        ``changed()`` says a watched file changed (:data:`RESTART`)."""
         while not self.stop_requested.wait(0.25):
             ended = self.exited()
             if ended is not None:
                 return ended
+            if changed is not None and changed():
+                return RESTART
             self._maybe_sample()
         return None
 

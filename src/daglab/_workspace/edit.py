@@ -13,9 +13,18 @@ import re
 from pathlib import Path
 
 from daglab._errors import ConflictError, UsageError, ValidationError, did_you_mean
+from daglab._fs import file_lock
 from daglab._workspace import markers as _markers
-from daglab._workspace.model import Change, Location, Parsed, Workspace, parse, yaml_item_lines
-from daglab._workspace.projects import project_code, project_folders
+from daglab._workspace.model import (
+    Change,
+    Location,
+    Parsed,
+    Workspace,
+    absolute_path,
+    parse,
+    yaml_item_lines,
+)
+from daglab._workspace.projects import ProjectCode, project_code, project_folders
 from daglab._workspace.write import apply
 
 _HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,252}$")
@@ -92,22 +101,37 @@ def _append_yaml(parsed: Parsed, name: str, body: list[str]) -> str:
 
 
 def _ensure_free(ws: Workspace, name: str) -> None:
-    taken = ws.location(name)
-    if taken is not None:
+    if ws.location(name) is not None:
+        how = (
+            "set [tool.dg.project] code_location_name in the project's pyproject.toml"
+            if ws.kind == "dg"
+            else "choose another name (--name)"
+        )
         raise ConflictError(
             f"{ws.file.name} already has a location named {name!r}",
-            remediation="Choose another name (--name), or remove that entry first.",
+            remediation=f"Two locations cannot share a name: {how}, or remove that entry first.",
             name=name,
         )
 
 
 def register_project(
-    ws: Workspace, project: Path, *, name: str | None = None, dry_run: bool = False
+    ws: Workspace,
+    project: Path,
+    *,
+    name: str | None = None,
+    python: Path | None = None,
+    dry_run: bool = False,
 ) -> Change:
-    """Register the Dagster project at ``project``; a project already listed is left alone."""
-    parsed = parse(ws.file)
-    ws = parsed.workspace
-    folder = _inside(ws, project)
+    """Register the Dagster project at ``project``; a project already listed is left alone.
+
+    ``python``: the interpreter the location runs under (``executable_path``); for a project
+    already listed by hand in dg.toml it is recorded as a note beside that entry.
+    """
+    with file_lock(ws.file):
+        return _register_project(ws, project, name=name, python=python, dry_run=dry_run)
+
+
+def _project_code(folder: Path) -> ProjectCode:
     code = project_code(folder)
     if code is None:
         raise ValidationError(
@@ -116,10 +140,32 @@ def register_project(
             remediation="Create it with `create-dagster project` or `daglab module new`.",
             path=str(folder),
         )
-    for location in ws.locations:
-        if location.path == folder and location.kind in ("project", "module"):
-            return Change(False, f"{location.name} is already registered", file=ws.file)
+    return code
+
+
+def _interpreter(ws: Workspace, python: Path | None) -> str | None:
+    """``python`` as recorded: relative to the root when inside it (checked for line breaks)."""
+    if python is None:
+        return None
+    path = python.absolute()
+    shown = path.relative_to(ws.root).as_posix() if path.is_relative_to(ws.root) else str(path)
+    _quote(shown)  # no control characters: the value becomes one line of the file
+    return shown
+
+
+def _register_project(
+    ws: Workspace, project: Path, *, name: str | None, python: Path | None, dry_run: bool
+) -> Change:
+    parsed = parse(ws.file)
+    ws = parsed.workspace
+    folder = _inside(ws, project)
+    code = _project_code(folder)
     relative = folder.relative_to(ws.root).as_posix()
+    interpreter = _interpreter(ws, python)
+    listed = next(
+        (loc for loc in ws.locations if loc.path == folder and loc.kind in ("project", "module")),
+        None,
+    )
     if ws.kind == "dg":
         if not code.dg:
             raise ValidationError(
@@ -131,13 +177,11 @@ def register_project(
                 f"dg serves {relative} as {code.name!r}, not {name!r}",
                 remediation="Set [tool.dg.project] code_location_name in its pyproject.toml.",
             )
-        _ensure_free(ws, code.name)
+        location_name = _markers.check_location_name(code.name)
         body = ["[[workspace.projects]]", f"path = {_quote(relative)}"]
-        new_text = _append_toml(parsed.text, _block(code.name, body))
-        location_name = code.name
     else:
-        location_name = _markers.check_location_name(name or code.name)
-        _ensure_free(ws, location_name)
+        location_name = listed.name if listed else name or code.name
+        _markers.check_location_name(location_name)
         working = code.working_directory.relative_to(ws.root).as_posix()
         body = [
             "- python_module:",
@@ -145,17 +189,69 @@ def register_project(
             f"    working_directory: {_quote(working)}",
             f"    location_name: {_quote(location_name)}",
         ]
-        if code.venv_python is not None:
-            body.append(f"    executable_path: {_quote(str(code.venv_python))}")
+        # Dagster runs executable_path as written, relative to its own working directory
+        chosen = python.absolute() if python is not None else code.venv_python
+        executable = str(chosen) if chosen is not None else None
+        if executable is not None:
+            body.append(f"    executable_path: {_quote(executable)}")
+    if listed is not None:
+        return _update_listed(parsed, listed, body, interpreter, dry_run=dry_run)
+    _ensure_free(ws, location_name)
+    if ws.kind == "dg":
+        if interpreter is not None:
+            body.append(_markers.executable_line(interpreter))
+        new_text = _append_toml(parsed.text, _block(location_name, body))
+    else:
         new_text = _append_yaml(parsed, location_name, body)
     return apply(ws, new_text, message=f"register {relative} as {location_name}", dry_run=dry_run)
+
+
+def _update_listed(
+    parsed: Parsed,
+    listed: Location,
+    body: list[str],
+    interpreter: str | None,
+    *,
+    dry_run: bool,
+) -> Change:
+    """A project already listed: only a new interpreter changes anything."""
+    ws = parsed.workspace
+    if interpreter is None or listed.executable in (
+        absolute_path(ws.root, interpreter),
+        Path(interpreter),
+    ):
+        return Change(False, f"{listed.name} is already registered", file=ws.file)
+    lines = parsed.lines
+    own = next((e.block for e in parsed.entries if e.location is listed), None)
+    note = parsed.markers.named(listed.name)
+    if ws.kind == "yaml" and own is None:
+        raise ConflictError(
+            f"{listed.name!r} is an entry of {ws.file.name} that daglab did not write",
+            remediation=f"Set its executable_path by hand in {ws.file}.",
+            name=listed.name,
+        )
+    if own is not None:  # daglab's own entry: written again with the interpreter
+        indent = re.match(r"[ \t]*", lines[own.start])
+        if ws.kind == "dg":
+            body = [*body, _markers.executable_line(interpreter)]
+        block = _block(listed.name, body, indent.group(0) if indent else "")
+        new_text = "".join(lines[: own.start] + block + lines[own.end + 1 :])
+    elif note is not None:  # a note beside a hand-written dg.toml entry: replaced
+        block = _block(listed.name, [_markers.executable_line(interpreter)])
+        new_text = "".join(lines[: note.start] + block + lines[note.end + 1 :])
+    else:
+        block = _block(listed.name, [_markers.executable_line(interpreter)])
+        new_text = _append_toml(parsed.text, block)
+    what = f"run {listed.name} under {interpreter}"
+    return apply(ws, new_text, message=what, dry_run=dry_run)
 
 
 def parse_grpc_target(target: str) -> tuple[str, int]:
     """``HOST:PORT`` (or ``:PORT`` for localhost), checked."""
     host, _, port_text = target.rpartition(":")
     host = host or "localhost"
-    if not _HOST.match(host) or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    port_ok = port_text.isascii() and port_text.isdigit() and 0 < int(port_text) < 65536
+    if not _HOST.fullmatch(host) or not port_ok:
         raise UsageError(
             f"{target!r} is not HOST:PORT",
             remediation="Give a host name or IPv4 address and a port, e.g. localhost:4001.",
@@ -167,6 +263,12 @@ def add_grpc(
     ws: Workspace, host: str, port: int, *, name: str | None = None, dry_run: bool = False
 ) -> Change:
     """Record the gRPC code server at ``host:port`` (a dg.toml keeps it as a marker comment)."""
+    with file_lock(ws.file):
+        return _add_grpc(ws, host, port, name=name, dry_run=dry_run)
+
+
+def _add_grpc(ws: Workspace, host: str, port: int, *, name: str | None, dry_run: bool) -> Change:
+    parse_grpc_target(f"{host}:{port}")  # the same checks for callers of the library
     parsed = parse(ws.file)
     ws = parsed.workspace
     for location in ws.locations:
@@ -221,10 +323,11 @@ def _managed_block(parsed: Parsed, name: str) -> _markers.Block:
 
 def remove_location(ws: Workspace, name: str, *, dry_run: bool = False) -> Change:
     """Delete daglab's block ``name``; a hand-written entry is refused (exit 8)."""
-    parsed = parse(ws.file)
-    block = _managed_block(parsed, name)
-    new_text = _without_block(parsed.lines, block)
-    return apply(parsed.workspace, new_text, message=f"remove {name}", dry_run=dry_run)
+    with file_lock(ws.file):
+        parsed = parse(ws.file)
+        block = _managed_block(parsed, name)
+        new_text = _without_block(parsed.lines, block)
+        return apply(parsed.workspace, new_text, message=f"remove {name}", dry_run=dry_run)
 
 
 def sync(ws: Workspace, *, prune: bool = False, dry_run: bool = False) -> list[Change]:
@@ -238,6 +341,7 @@ def sync(ws: Workspace, *, prune: bool = False, dry_run: bool = False) -> list[C
             for loc in parsed.workspace.locations
             if loc.managed and loc.path is not None and not loc.path.exists()
         ]
+        gone += [block.name for block in parsed.orphans]
         for name in gone:
             changes.append(remove_location(parsed.workspace, name, dry_run=dry_run))
     registered = {loc.path for loc in parsed.workspace.locations if loc.path is not None}

@@ -14,7 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from daglab._workspace.model import Location, Workspace
+from daglab._errors import UsageError, ValidationError
+from daglab._workspace.model import Change, Location, Workspace
 from daglab._workspace.projects import project_code
 
 
@@ -60,3 +61,55 @@ def export_text(ws: Workspace, *, folder: Path | None = None) -> str:
     )
     body = yaml.safe_dump(export_data(ws, folder=folder), sort_keys=False, allow_unicode=True)
     return header + body
+
+
+def write_export(
+    ws: Workspace, output: Path | None, *, force: bool = False, dry_run: bool = False
+) -> Change:
+    """Write the export to ``output`` (default ``workspace.yaml`` in the root), checked against
+    Dagster's schema first; a file daglab did not write is overwritten only with ``force``."""
+    from daglab._owned import check_destination, write_owned
+    from daglab._workspace.write import diff
+
+    explicit = output is not None
+    target = (output if output is not None else ws.root / "workspace.yaml").absolute()
+    if target.resolve() == ws.file:
+        raise UsageError(
+            f"{ws.file.name} is the workspace file itself",
+            remediation="Give another --output.",
+        )
+    target = check_destination(ws.root, target, explicit=explicit, force=force or dry_run)
+    text = export_text(ws, folder=target.parent)
+    _check_schema(text, target)
+    old = target.read_text(encoding="utf-8") if target.is_file() else ""
+    if old == text:
+        return Change(False, f"{target} is up to date", file=target)
+    change_diff = diff(old, text, target.name)
+    if dry_run:
+        return Change(True, f"would write {target}", file=target, diff=change_diff)
+    write_owned(
+        ws.root,
+        target,
+        text,
+        generator="daglab workspace export",
+        kind="workspace-export",
+        explicit=explicit,
+        force=force,
+    )
+    return Change(True, f"wrote {target}", file=target, diff=change_diff)
+
+
+def _check_schema(text: str, target: Path) -> None:
+    import yaml  # defer for import performance
+
+    try:
+        from dagster._core.workspace.config_schema import process_workspace_config
+    except ImportError:  # no Dagster here: nothing to check against
+        return
+    result = process_workspace_config(yaml.safe_load(text))
+    if not result.success:
+        errors = "; ".join(error.message for error in result.errors or [])
+        raise ValidationError(
+            f"the workspace.yaml for {target} fails Dagster's schema: {errors}",
+            remediation="Run `daglab workspace validate` and fix what it reports.",
+        )

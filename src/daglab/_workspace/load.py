@@ -7,6 +7,7 @@ Each location runs ``dagster definitions validate`` for just that location: unde
 
 from __future__ import annotations
 
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -47,11 +48,32 @@ def load_command(location: Location) -> list[str] | None:
     return [*argv, "-m", module, "-d", str(base)]
 
 
-def _tail(text: str, lines: int = 12) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+#: Dagster's own deprecation chatter, which says nothing about the location.
+_NOISE = ("SupersessionWarning", "return callback(", "warnings.warn(")
+
+
+def _tail(text: str, lines: int = 10) -> str:
+    kept = [
+        line
+        for line in _ANSI.sub("", text).strip().splitlines()
+        if line.strip() and not any(noise in line for noise in _NOISE)
+    ]
+    return "\n".join(kept[-lines:])
 
 
 def load_one(location: Location, cwd: Path) -> Problem | None:
+    if location.grpc is not None:
+        from daglab._host import port_open
+
+        host, port = location.grpc
+        if not port_open(host, port, 2.0):
+            return Problem(
+                "load-failed",
+                f"{location.name}: nothing listens on {host}:{port}",
+                "Start its code server (`dagster code-server start -p PORT ...`) or fix the port.",
+                location.name,
+            )
     argv = load_command(location)
     if argv is None:
         return Problem(

@@ -63,7 +63,7 @@ class Markers:
 
 
 def check_location_name(name: str) -> str:
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise ValidationError(
             f"{name!r} is not a location name daglab writes",
             remediation="Use letters, digits, '_', '-' and '.', starting with a letter or digit.",
@@ -116,3 +116,7 @@ def parse_grpc(value: str) -> tuple[str, int]:
 
 def grpc_line(host: str, port: int) -> str:
     return f"# daglab:grpc host={host} port={port}"
+
+
+def executable_line(path: str) -> str:
+    return f"# daglab:executable {path}"

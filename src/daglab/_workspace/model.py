@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,6 +57,35 @@ class Workspace:
     def location(self, name: str) -> Location | None:
         return next((loc for loc in self.locations if loc.name == name), None)
 
+    def shown(self, path: Path | None) -> str | None:
+        """``path`` relative to the root when inside it (POSIX), else as is."""
+        if path is None:
+            return None
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """For ``--json``: the file, and each location with paths relative to the root."""
+        return {
+            "root": str(self.root),
+            "kind": self.kind,
+            "file": str(self.file),
+            "locations": [
+                {
+                    "name": loc.name,
+                    "kind": loc.kind,
+                    "path": self.shown(loc.path),
+                    "module": loc.module,
+                    "grpc": {"host": loc.grpc[0], "port": loc.grpc[1]} if loc.grpc else None,
+                    "executable": str(loc.executable) if loc.executable else None,
+                    "managed": loc.managed,
+                }
+                for loc in self.locations
+            ],
+        }
+
 
 @dataclass(frozen=True)
 class Change:
@@ -67,6 +96,15 @@ class Change:
     file: Path | None = None
     diff: str = ""
     backup: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "message": self.message,
+            "file": str(self.file) if self.file else None,
+            "diff": self.diff,
+            "backup": str(self.backup) if self.backup else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -88,13 +126,15 @@ class Parsed:
     markers: _markers.Markers
     entries: tuple[Entry, ...]
     data: dict[str, Any]
+    #: daglab's blocks that belong to no entry (what they were about is gone).
+    orphans: tuple[_markers.Block, ...] = ()
 
     @property
     def lines(self) -> list[str]:
         return self.text.splitlines(keepends=True)
 
 
-def _absolute(root: Path, value: str) -> Path:
+def absolute_path(root: Path, value: str) -> Path:
     path = Path(value).expanduser()
     return Path(os.path.normpath(path if path.is_absolute() else root / path))
 
@@ -156,11 +196,13 @@ def parse(path: Path) -> Parsed:
     found = _markers.scan(lines)
     if file.name == DG_TOML:
         data = _project.read_pyproject(file)
-        entries = _dg_entries(file.parent, data, lines, found)
+        entries, orphans = _dg_entries(file.parent, data, lines, found)
         kind: Literal["dg", "yaml"] = "dg"
     else:
         data = _yaml_data(file, text)
         entries = _yaml_entries(file.parent, data, lines, found)
+        owned = {entry.block for entry in entries if entry.block is not None}
+        orphans = [block for block in found.blocks if block not in owned]
         kind = "yaml"
     workspace = Workspace(
         root=file.parent,
@@ -168,7 +210,7 @@ def parse(path: Path) -> Parsed:
         file=file,
         locations=tuple(entry.location for entry in entries),
     )
-    return Parsed(workspace, text, found, tuple(entries), data)
+    return Parsed(workspace, text, found, tuple(entries), data, tuple(orphans))
 
 
 def dg_project_location(
@@ -194,7 +236,8 @@ def dg_project_location(
 
 def _dg_entries(
     root: Path, data: dict[str, Any], lines: list[str], found: _markers.Markers
-) -> list[Entry]:
+) -> tuple[list[Entry], list[_markers.Block]]:
+    """The entries of a dg.toml, and daglab's blocks that belong to none (orphans)."""
     workspace = data.get("workspace")
     raw_projects = workspace.get("projects", []) if isinstance(workspace, dict) else []
     projects = (
@@ -203,19 +246,26 @@ def _dg_entries(
     headers = [i for i, line in enumerate(lines) if _TOML_PROJECT_HEADER.match(line)]
     if len(headers) != len(projects):  # an inline array: no line to tie an entry to
         headers = []
+    # A block with no entry of its own annotates the hand-written project of its name (a note).
+    notes = {
+        block.name: block
+        for block in found.blocks
+        if block.option("grpc") is None and not any(block.contains(h) for h in headers)
+    }
     entries: list[Entry] = []
+    orphans = dict(notes)
     for index, raw in enumerate(projects):
         if not isinstance(raw.get("path"), str):
             continue
         line = headers[index] if headers else None
         block = found.block_of(line) if line is not None else None
-        executable = block.option("executable") if block else None
-        location = dg_project_location(
-            root,
-            _absolute(root, raw["path"]),
-            managed=block is not None,
-            executable=_absolute(root, executable) if executable else None,
-        )
+        location = dg_project_location(root, absolute_path(root, raw["path"]), managed=bool(block))
+        note = block or notes.get(location.name)
+        if block is None and note is not None:
+            orphans.pop(location.name, None)
+        executable = note.option("executable") if note else None
+        if executable:
+            location = replace(location, executable=absolute_path(root, executable))
         entries.append(Entry(location, line, raw, block))
     for block in found.blocks:
         grpc = block.option("grpc")
@@ -231,7 +281,8 @@ def _dg_entries(
             managed=True,
         )
         entries.append(Entry(location, block.start, {"grpc": grpc}, block))
-    return sorted(entries, key=lambda e: -1 if e.line is None else e.line)
+    ordered = sorted(entries, key=lambda e: -1 if e.line is None else e.line)
+    return ordered, list(orphans.values())
 
 
 def _yaml_data(file: Path, text: str) -> dict[str, Any]:
@@ -307,10 +358,10 @@ def _yaml_location(root: Path, raw: dict[str, Any], managed: bool) -> Location |
         return None
     spec = next(raw[k] for k in ("python_module", "python_package", "python_file") if k in raw)
     executable = spec.get("executable_path") if isinstance(spec, dict) else None
-    working = _absolute(root, code.working_directory) if code.working_directory else root
+    working = absolute_path(root, code.working_directory) if code.working_directory else root
     if code.relative_path is not None:
         kind: Literal["module", "file"] = "file"
-        path = _absolute(root, code.relative_path)
+        path = absolute_path(root, code.relative_path)
     else:
         kind = "module"
         path = _project_folder(root, working)

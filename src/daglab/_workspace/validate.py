@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from daglab._workspace.model import Parsed, Workspace, parse
@@ -32,13 +31,6 @@ class Problem:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _relative(ws: Workspace, path: Path) -> str:
-    try:
-        return path.relative_to(ws.root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def validate(ws: Workspace, *, load: bool = False, schema: bool = True) -> list[Problem]:
@@ -67,13 +59,22 @@ def _static(parsed: Parsed) -> list[Problem]:
                 "Remove the line or restore the file with `daglab workspace restore`.",
             )
         )
+    for block in parsed.orphans:
+        problems.append(
+            Problem(
+                "orphan-block",
+                f"{file}:{block.start + 1}: daglab's block {block.name!r} belongs to no entry",
+                f"Drop it: `daglab workspace remove {block.name}` (or `sync --prune`).",
+                block.name,
+            )
+        )
     for location in ws.locations:
         how = "daglab workspace remove " + location.name if location.managed else f"edit {file}"
         if location.path is not None and not location.path.exists():
             problems.append(
                 Problem(
                     "missing-path",
-                    f"{location.name}: {_relative(ws, location.path)} does not exist",
+                    f"{location.name}: {ws.shown(location.path)} does not exist",
                     f"Restore the folder, or drop the entry (`{how}`; "
                     "`daglab workspace sync --prune` drops daglab's).",
                     location.name,
@@ -83,7 +84,7 @@ def _static(parsed: Parsed) -> list[Problem]:
             problems.append(
                 Problem(
                     "not-a-project",
-                    f"{location.name}: {_relative(ws, location.path)} is not a dg project "
+                    f"{location.name}: {ws.shown(location.path)} is not a dg project "
                     "(no [tool.dg.project] root_module)",
                     f"Point the entry at a folder made by `create-dagster project` ({how}).",
                     location.name,
@@ -138,8 +139,8 @@ def _static(parsed: Parsed) -> list[Problem]:
         problems.append(
             Problem(
                 "unregistered-project",
-                f"{_relative(ws, folder)} is a Dagster project that {file} does not list",
-                f"Register it: `daglab workspace add {_relative(ws, folder)}` "
+                f"{ws.shown(folder)} is a Dagster project that {file} does not list",
+                f"Register it: `daglab workspace add {ws.shown(folder)}` "
                 "(or `daglab workspace sync` for all).",
                 code.name,
             )

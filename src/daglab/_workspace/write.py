@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from daglab._errors import DaglabError, UsageError, ValidationError
-from daglab._fs import atomic_write
+from daglab._fs import atomic_write, file_lock
 from daglab._workspace.model import Change, Workspace, parse
 
 BACKUPS = Path(".daglab") / "backups"
@@ -128,7 +128,8 @@ def restore(ws: Workspace, name: str, *, dry_run: bool = False) -> Change:
             f"backup {chosen} is not UTF-8 text", remediation="Choose another backup."
         ) from exc
     message = f"restore {ws.file.name} from {chosen.name}"
-    return apply(ws, text, message=message, dry_run=dry_run, check=_parses_only)
+    with file_lock(ws.file):
+        return apply(ws, text, message=message, dry_run=dry_run, check=_parses_only)
 
 
 def _parses_only(file: Path) -> set[tuple[str, str | None, str]]:
