@@ -171,3 +171,22 @@ def test_a_workspace_yaml_gets_a_marked_python_module_entry(cli, tmp_path: Path)
     text = (root / "workspace.yaml").read_text()
     assert "alpha.definitions" in text and "projects/alpha/src" in text
     assert list(elsewhere.iterdir()) == []
+
+
+def test_path_into_a_workspace_from_outside_registers_there(cli, tmp_path: Path) -> None:
+    root = dg_workspace(tmp_path / "ws")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = root / "projects" / "alpha"
+    result = cli("module", "new", "alpha", *FLAGS, "--path", str(target), cwd=outside)
+    assert result.exit_code == 0, result
+    assert 'path = "projects/alpha"' in (root / "dg.toml").read_text()
+
+
+def test_a_module_without_its_base_is_left_alone(cli, tmp_path: Path) -> None:
+    assert cli("module", "new", "alpha", *FLAGS, cwd=tmp_path).exit_code == 0
+    import shutil
+
+    shutil.rmtree(tmp_path / "alpha" / ".daglab" / "module-base")
+    result = cli("module", "new", "alpha", *FLAGS, "--force", cwd=tmp_path)
+    assert result.exit_code == 8 and "module-base" in result.stderr

@@ -214,7 +214,8 @@ def _existing(name: str, path: Path | None, workspace: Path | None) -> bool:
     from daglab._modules.new import NewOptions, target_folder
 
     options = NewOptions(name=name, path=path, workspace=workspace)
-    target = target_folder(options, ws_lib.find(options.cwd, workspace))
+    found = None if path is not None else ws_lib.find(options.cwd, workspace)
+    target = target_folder(options, found)
     return target.is_dir() and read_module_meta(target) is not None
 
 

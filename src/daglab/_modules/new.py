@@ -88,8 +88,12 @@ def new_module(options: NewOptions) -> NewResult:
     from daglab._modules import workspace as ws_lib
 
     check_name(options.name)
-    workspace = ws_lib.find(options.cwd, options.workspace)
-    target = target_folder(options, workspace)
+    if options.path is not None:  # registered in the workspace around where it goes
+        target = target_folder(options, None)
+        workspace = ws_lib.find(target.parent, options.workspace)
+    else:
+        workspace = ws_lib.find(options.cwd, options.workspace)
+        target = target_folder(options, workspace)
     recorded = _recorded(target)
     answers = _answers(options, target, workspace, recorded)
     result = NewResult(root=target, answers=answers, existed=recorded is not None)
@@ -133,6 +137,12 @@ def _recorded(target: Path) -> Answers | None:
     base = read_base(target)
     if meta is not None and base is not None:
         return base.answers.with_meta(meta)
+    if meta is not None:
+        raise ConflictError(
+            f"{target} is a module daglab generated, but its stored base"
+            " (.daglab/module-base/) is missing; left untouched",
+            remediation="Restore .daglab/module-base/ from git (it is committed with the module).",
+        )
     if any(target.iterdir()):
         raise ConflictError(
             f"{target} exists and is not a module daglab generated; left untouched",
