@@ -139,3 +139,24 @@ def test_dry_run_on_a_dirty_tree_only_shows(cli, module: Path) -> None:
     assert '+CRON = "1 6 * * *"' in dry.stdout
     assert cli("module", "update", cwd=module).exit_code == 8
     assert (module / SCHEDULES).read_text() == before
+
+
+def test_a_failure_half_way_puts_everything_back(
+    module: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rel = "src/alpha/defs/old.py"
+    stored(module, rel).write_text("x = 1\n")
+    (module / rel).write_text("x = 1\n")
+    listed(module, lambda files: files.append(rel))
+    pyproject = module / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('cron = "0 6 * * *"', 'cron = "9 9 * * *"'))
+    before = {p: p.read_bytes() for p in module.rglob("*") if p.is_file()}
+    import daglab._modules.update as update
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(update, "write_base", fail)
+    with pytest.raises(OSError, match="disk full"):
+        update_modules([module])
+    assert {p: p.read_bytes() for p in module.rglob("*") if p.is_file()} == before

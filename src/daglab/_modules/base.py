@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from daglab._errors import ConfigError
-from daglab._fs import Written, atomic_write, ensure_inside
+from daglab._fs import Journal, Written, atomic_write, ensure_inside
 from daglab._modules.render import TEMPLATE_VERSION, Answers
 
 BASE_DIR = PurePosixPath(".daglab/module-base")
@@ -76,9 +76,12 @@ def write_base(
     files: Mapping[str, str],
     *,
     drop: Iterable[str] = (),
+    journal: Journal | None = None,
 ) -> list[Written]:
     """Store ``files`` (path -> rendering) as the base, keep the other stored files (minus
-    ``drop``), and record ``answers`` and the current template and daglab versions."""
+    ``drop``), and record ``answers`` and the current template and daglab versions.
+
+    ``journal`` (of ``undo_on_error``) brings a dropped file back if the run fails later."""
     from daglab._version import __version__
 
     previous = read_base(module)
@@ -87,6 +90,8 @@ def write_base(
         kept.pop(rel, None)
         stale = module / FILES_DIR / (rel + SUFFIX)
         if stale.is_file() and ensure_inside(module, stale):
+            if journal is not None:
+                journal.before_write(stale)
             stale.unlink()
     written: list[Written] = []
     for rel, content in sorted(files.items()):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from daglab import _manifest
 from daglab._errors import ConflictError, ValidationError
-from daglab._fs import Written, atomic_write, ensure_inside
+from daglab._fs import Journal, Written, atomic_write, ensure_inside
 from daglab._modules.base import Base, read_base, write_base
 from daglab._modules.merge import git_changes, has_conflict_markers, merge_file
 from daglab._modules.meta import read_module_meta
@@ -174,13 +174,13 @@ def update_modules(roots: list[Path], *, dry_run: bool = False) -> list[ModuleUp
     for root, answers, base in ready:
         result = ModuleUpdate(root, answers.name, plan(root, answers, base), dry_run)
         if not dry_run:
-            with undo_on_error():
-                _apply(root, answers, result)
+            with undo_on_error() as journal:
+                _apply(root, answers, result, journal)
         results.append(result)
     return results
 
 
-def _apply(root: Path, answers: Answers, result: ModuleUpdate) -> None:
+def _apply(root: Path, answers: Answers, result: ModuleUpdate, journal: Journal) -> None:
     rendered = {rel.as_posix(): text for rel, text in render_module(answers).items()}
     written: list[Written] = []
     removed: list[str] = []
@@ -196,6 +196,7 @@ def _apply(root: Path, answers: Answers, result: ModuleUpdate) -> None:
                 Written(root / item.path, "created" if item.before is None else "overwritten")
             )
         elif item.action == "removed":
+            journal.before_write(root / item.path)  # a failure later puts it back
             (root / item.path).unlink()
             removed.append(item.path)
         if item.path in rendered:
@@ -208,7 +209,7 @@ def _apply(root: Path, answers: Answers, result: ModuleUpdate) -> None:
     ]
     _manifest.record(root, ours, generator=GENERATOR, kind=f"module:{answers.template}")
     _manifest.forget(root, removed)
-    stored = write_base(root, answers, base_files, drop=dropped)
+    stored = write_base(root, answers, base_files, drop=dropped, journal=journal)
     _manifest.record(root, stored, generator=GENERATOR, kind="module-base")
 
 
