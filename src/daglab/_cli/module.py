@@ -20,30 +20,30 @@ module_app = typer.Typer(
 
 NEW_EXAMPLES = """[bold]Examples[/]
 
-  daglab module new sales                                  asks what it needs on a terminal
+  daglab module new sales                      asks on a terminal
 
-  daglab module new sales --template standard --addon postgres --addon schedule
-      --cron "0 6 * * *" --timezone Europe/Paris --port auto
+  daglab module new sales --template standard --addon postgres --port auto
 
-  daglab module new scratch --template minimal --addon none --port 4010 --no-register
+  daglab module new nightly --defaults --addon schedule --cron "0 2 * * *"
 
-  daglab module new sales --defaults                       standard, no addons, port auto
+  daglab module new scratch --defaults --no-register
 
-Inside a workspace (dg.toml or workspace.yaml) the module goes under its projects/ folder and is
-registered there; elsewhere into ./NAME. Without a terminal every answer must be a flag (or
---defaults); a missing one exits 2. The database URLs come from the environment variables the
-module names (NAME_POSTGRES_URL, NAME_MYSQL_URL), never from a file."""
+In a workspace (dg.toml or workspace.yaml) it goes under projects/ and is
+registered; elsewhere into ./NAME. Without a terminal a missing answer exits
+2 (--defaults takes the defaults: standard, no addons, port auto, 06:00 UTC).
+Database URLs come from NAME_POSTGRES_URL / NAME_MYSQL_URL at run time."""
 
 UPDATE_EXAMPLES = """[bold]Examples[/]
 
-  daglab module update sales --dry-run          the diff the current templates would bring
+  daglab module update sales --dry-run    the diff the templates would bring
 
-  daglab module update sales                    merge them, keeping your edits
+  daglab module update sales              merge them, keeping your edits
 
-  daglab module update --all                    every module of the workspace
+  daglab module update --all              every module of the workspace
 
-Refuses (exit 8) before changing anything when git has uncommitted changes under a module or
-conflict markers are left; a conflicting merge leaves markers, lists the files and exits 8."""
+Refuses (exit 8) before changing anything when git has uncommitted changes
+under a module or conflict markers are left; a conflicting merge leaves the
+markers, lists the files and exits 8."""
 
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 WorkspaceOption = Annotated[
