@@ -160,3 +160,15 @@ def test_a_failure_half_way_puts_everything_back(
     with pytest.raises(OSError, match="disk full"):
         update_modules([module])
     assert {p: p.read_bytes() for p in module.rglob("*") if p.is_file()} == before
+
+
+def test_a_conflict_as_json_is_one_document_and_exit_8(cli, module: Path) -> None:
+    schedules = module / SCHEDULES
+    schedules.write_text(schedules.read_text().replace('CRON = "0 6 * * *"', 'CRON = "1 1 * * *"'))
+    pyproject = module / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('cron = "0 6 * * *"', 'cron = "2 2 * * *"'))
+    result = cli("module", "update", "--json", cwd=module)
+    assert result.exit_code == 8, result
+    (data,) = json.loads(result.stdout)
+    assert data["conflicts"] == [SCHEDULES]
+    assert "<<<<<<< yours" in schedules.read_text()

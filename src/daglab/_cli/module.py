@@ -326,6 +326,10 @@ def update(
     results = update_modules(roots, dry_run=dry_run)
     _render_update(results, json_output)
     conflicts = [f"{r.name}: {path}" for r in results for path in r.conflicts]
+    if conflicts and json_output:  # the JSON above lists them; one document on stdout
+        from daglab._errors import ExitCode
+
+        raise typer.Exit(int(ExitCode.CONFLICT))
     if conflicts:
         raise ConflictError(
             f"the merge left conflict markers in {len(conflicts)} file(s): {', '.join(conflicts)}",
