@@ -60,7 +60,7 @@ def has_conflict_markers(text: str) -> bool:
 def git_changes(folder: Path) -> list[str] | None:
     """Paths under ``folder`` that git sees as changed or untracked, or None outside git."""
     git = _git()
-    inside = subprocess.run(  # noqa: S603
+    inside = subprocess.run(  # noqa: S603  git with arguments daglab built
         [git, "-C", str(folder), "rev-parse", "--is-inside-work-tree"],
         capture_output=True,
         text=True,
@@ -68,7 +68,7 @@ def git_changes(folder: Path) -> list[str] | None:
     )
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         return None
-    status = subprocess.run(  # noqa: S603
+    status = subprocess.run(  # noqa: S603  git with arguments daglab built
         [git, "-C", str(folder), "status", "--porcelain", "--untracked-files=all", "--", "."],
         capture_output=True,
         text=True,
