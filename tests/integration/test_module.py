@@ -135,14 +135,29 @@ def _db_folder(owner: str | None) -> Path:
     return folder
 
 
+def _postgres_binaries() -> tuple[str, str]:
+    """initdb and pg_ctl: on PATH, else in Debian's /usr/lib/postgresql/<version>/bin."""
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb and pg_ctl:
+        return initdb, pg_ctl
+    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file():
+            return str(folder / "initdb"), str(folder / "pg_ctl")
+    pytest.fail("PostgreSQL is not installed (scripts/test installs it)")
+
+
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL (initdb + pg_ctl, trust auth) on a free loopback port."""
-    initdb = shutil.which("initdb") or "/usr/local/bin/initdb"
-    pg_ctl = shutil.which("pg_ctl") or "/usr/local/bin/pg_ctl"
-    if not Path(initdb).exists():
-        pytest.fail("PostgreSQL is not installed (scripts/test installs it)")
-    user = "postgres" if os.geteuid() == 0 else None  # initdb refuses to run as root
+    initdb, pg_ctl = _postgres_binaries()
+    user = None
+    if os.geteuid() == 0:  # initdb refuses to run as root: as the postgres user, as Debian does
+        import pwd
+
+        try:
+            user = pwd.getpwnam("postgres").pw_name
+        except KeyError:
+            pytest.fail("running as root needs a `postgres` user (Debian's postgresql makes it)")
     folder = _db_folder(user)
     port = _free_port()
     data = folder / "data"
