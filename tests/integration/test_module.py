@@ -533,13 +533,14 @@ def test_update_refuses_dirty_tree(repo: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux `script` for a tty")
 def test_a_terminal_is_asked_the_missing_answers(tmp_path: Path) -> None:
-    answers = "minimal\nschedule\n30 5 * * *\nAsia/Tokyo\n4321\n"
+    answers = "huge\nminimal\nschedule\n30 5 * * *\nAsia/Tokyo\n4321\n"  # asked again
     done = _run(
         ["script", "-qec", f"{BIN / 'daglab'} module new kappa", "/dev/null"],
         tmp_path,
         input=answers,
     )
     assert done.exit_code == 0, done
+    assert "'huge' is not one of minimal, standard, ml" in done.output
     meta = read_module_meta(tmp_path / "kappa")
     assert meta is not None
     assert (meta.template, meta.addons, meta.cron, meta.timezone, meta.port) == (

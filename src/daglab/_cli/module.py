@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -64,10 +65,18 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _ask(flag: str, question: str, default: str, *, asked: bool, defaults: bool) -> str:
-    """An answer missing from the flags: the default with --defaults, asked on a terminal,
-    else a usage error naming the flag."""
-    from daglab._errors import UsageError
+def _ask(
+    flag: str,
+    question: str,
+    default: str,
+    *,
+    asked: bool,
+    defaults: bool,
+    check: Callable[[str], object] | None = None,
+) -> str:
+    """An answer missing from the flags: the default with --defaults, asked on a terminal
+    (again, after saying why, until ``check`` takes it), else a usage error naming the flag."""
+    from daglab._errors import DaglabError, UsageError
 
     if defaults:
         return default
@@ -76,7 +85,26 @@ def _ask(flag: str, question: str, default: str, *, asked: bool, defaults: bool)
             f"{flag} is missing and there is no terminal to ask on",
             remediation=f"Pass {flag} (or --defaults to take daglab's default answers).",
         )
-    return str(typer.prompt(question, default=default))
+    while True:
+        answer = str(typer.prompt(question, default=default)).strip()
+        try:
+            if check is not None:
+                check(answer)
+        except DaglabError as exc:
+            typer.echo(f"{exc.message}. {exc.remediation}", err=True)
+            continue
+        return answer
+
+
+def _check_template(answer: str) -> None:
+    from daglab._errors import UsageError
+    from daglab._modules.meta import TEMPLATES
+
+    if answer not in TEMPLATES:
+        raise UsageError(
+            f"--template {answer!r} is not one of {', '.join(TEMPLATES)}",
+            remediation="Use --template minimal, standard or ml.",
+        )
 
 
 @module_app.command("new", epilog=NEW_EXAMPLES)
@@ -144,11 +172,16 @@ def new(
     json_output: Json = False,
 ) -> None:
     """Generate a new module (a Dagster code location) from daglab's templates and addons."""
-    from daglab._errors import UsageError
     from daglab._modules.meta import ADDONS, TEMPLATES
     from daglab._modules.new import NewOptions, new_module
     from daglab._modules.ports import parse_port
-    from daglab._modules.render import DEFAULT_CRON, DEFAULT_TIMEZONE, check_name
+    from daglab._modules.render import (
+        DEFAULT_CRON,
+        DEFAULT_TIMEZONE,
+        check_cron,
+        check_name,
+        check_timezone,
+    )
 
     check_name(name)
     existing = _existing(name, path, workspace)
@@ -160,12 +193,10 @@ def new(
             "standard",
             asked=asked,
             defaults=defaults,
+            check=_check_template,
         )
-    if template is not None and template not in TEMPLATES:
-        raise UsageError(
-            f"--template {template!r} is not one of {', '.join(TEMPLATES)}",
-            remediation="Use --template minimal, standard or ml.",
-        )
+    if template is not None:
+        _check_template(template)
     addons: tuple[str, ...] | None = None
     if addon is None and not existing:
         answer = _ask(
@@ -174,21 +205,27 @@ def new(
             "none",
             asked=asked,
             defaults=defaults,
+            check=lambda answer: _addons([answer]),
         )
         addon = [answer]
     if addon is not None:
         addons = _addons(addon)
     if addons is not None and "schedule" in addons and not existing:
         if cron is None:
-            cron = _ask("--cron", "Schedule cron", DEFAULT_CRON, asked=asked, defaults=defaults)
+            cron = _ask(
+                "--cron", "Schedule cron", DEFAULT_CRON, asked=asked, defaults=defaults,
+                check=check_cron,
+            )  # fmt: skip
         if timezone is None:
             timezone = _ask(
-                "--timezone", "Schedule time zone", DEFAULT_TIMEZONE, asked=asked, defaults=defaults
-            )
+                "--timezone", "Schedule time zone", DEFAULT_TIMEZONE, asked=asked,
+                defaults=defaults, check=check_timezone,
+            )  # fmt: skip
     if port is None and not existing:
         port = _ask(
-            "--port", "Code-server port (a number or auto)", "auto", asked=asked, defaults=defaults
-        )
+            "--port", "Code-server port (a number or auto)", "auto", asked=asked,
+            defaults=defaults, check=parse_port,
+        )  # fmt: skip
     result = new_module(
         NewOptions(
             name=name,
