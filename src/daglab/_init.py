@@ -43,6 +43,8 @@ class InitOptions:
     examples: bool = True
     force: bool = False
     tasks: TaskRunner = "none"
+    #: Register a bootstrapped project in the workspace around it (dg.toml or workspace.yaml).
+    register: bool = True
 
 
 @dataclass
@@ -54,10 +56,15 @@ class InitResult:
     next_steps: list[str] = field(default_factory=list)
     #: Problems that did not stop init: an ignore rule that hides the notebooks, say.
     warnings: list[str] = field(default_factory=list)
+    #: What registering the bootstrapped project in its workspace did (None: no workspace).
+    registration: str | None = None
+    registered: bool = False
 
     @property
     def changed(self) -> bool:
-        return any(item.action in ("created", "overwritten", "updated") for item in self.files)
+        return self.registered or any(
+            item.action in ("created", "overwritten", "updated") for item in self.files
+        )
 
 
 def init_project(options: InitOptions) -> InitResult:
@@ -105,6 +112,8 @@ def _init_project(options: InitOptions) -> InitResult:
     if options.examples:
         files += _examples(project, notebooks, options)
     result = InitResult(project=project, mode=mode, notebooks_dir=notebooks, files=files)
+    if options.bootstrap and options.register:
+        result.registered, result.registration = _register(root)
     result.next_steps = _next_steps(result, options)
     result.warnings = notebook_ignore_warnings(root, notebooks, [i.path for i in files])
     changed = [project.relative(i.path) for i in files if i.action not in ("unchanged", "skipped")]
@@ -112,6 +121,16 @@ def _init_project(options: InitOptions) -> InitResult:
         "init (%s) in %s: %d file(s) changed: %s", mode, root, len(changed), ", ".join(changed)
     )
     return result
+
+
+def _register(root: Path) -> tuple[bool, str | None]:
+    """Register a bootstrapped project in the workspace around it, as `module new` does."""
+    from daglab._modules import workspace as ws_lib
+
+    workspace = ws_lib.find(root.parent)
+    if workspace is None:
+        return False, None
+    return ws_lib.register(workspace, root)
 
 
 def notebook_ignore_warnings(root: Path, notebooks: Path, written: list[Path]) -> list[str]:

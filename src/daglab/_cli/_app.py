@@ -20,6 +20,7 @@ from daglab._cli import (
     logs,
     mcp,
     migrate,
+    module,
     partitions,
     scaffold,
     stats,
@@ -98,6 +99,7 @@ partitions.register(app)
 wait.register(app)
 logs.register(app)
 mcp.register(app)
+module.register(app)
 workspace.register(app)
 deploy.register(app)
 audit.register(app)

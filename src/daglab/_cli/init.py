@@ -76,6 +76,14 @@ def init(
         typer.Option("--tasks", help="Also add task-runner targets: none, just or make."),
     ] = "none",
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")] = False,
+    no_register: Annotated[
+        bool,
+        typer.Option(
+            "--no-register",
+            help="With --bootstrap inside a workspace (dg.toml or workspace.yaml): do not add"
+            " the new project to it.",
+        ),
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Set up daglab in a Dagster project, or [bold]--bootstrap[/] a new one.
@@ -114,6 +122,7 @@ def init(
             examples=not no_examples,
             force=force,
             tasks=tasks,  # type: ignore[arg-type]
+            register=not no_register,
         )
     )
     _render(result, json_output)
@@ -142,6 +151,7 @@ def _render(result: object, json_output: bool) -> None:
                 ],
                 "next_steps": result.next_steps,
                 "warnings": result.warnings,
+                "registration": result.registration,
             }
         )
         return
@@ -157,6 +167,8 @@ def _render(result: object, json_output: bool) -> None:
         out.print(f"  {ACTION_STYLE[item.action]:<12} {safe(project.relative(item.path))}")
     if not result.changed:
         out.print("[dim]Nothing changed; pass --force to overwrite.[/]")
+    if result.registration:
+        out.print(safe(result.registration))
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/] {safe(warning)}")
     out.print("\n[bold]Next steps[/]")

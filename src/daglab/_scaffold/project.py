@@ -29,6 +29,7 @@ import keyword
 import re
 import sys
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -77,6 +78,8 @@ class _Template:
     config_module: str
     config_class: str
     config_asset: str
+    #: The module under ``defs`` that defines ``job`` (a schedule imports it from there).
+    job_module: str
     test_config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -87,6 +90,7 @@ _TEMPLATES: dict[str, _Template] = {
         config_module="starter",
         config_class="StarterConfig",
         config_asset="starter_numbers",
+        job_module="starter",
         test_config={"count": 3},
     ),
     "standard": _Template(
@@ -95,6 +99,7 @@ _TEMPLATES: dict[str, _Template] = {
         config_module="ingest",
         config_class="OrdersConfig",
         config_asset="raw_orders",
+        job_module="jobs",
         test_config={"days": 2, "orders_per_day": 5},
     ),
     "ml": _Template(
@@ -103,6 +108,7 @@ _TEMPLATES: dict[str, _Template] = {
         config_module="model",
         config_class="TrainingConfig",
         config_asset="trained_model",
+        job_module="jobs",
         test_config={"learning_rate": 0.1, "epochs": 50},
     ),
 }
@@ -164,6 +170,11 @@ def starter_job(template: str) -> str:
     return _template(template).job
 
 
+def starter_job_module(template: str) -> str:
+    """The module under ``defs`` that defines the starter job of ``template``."""
+    return _template(template).job_module
+
+
 def starter_asset_modules(package: str, template: str) -> dict[str, str]:
     """Starter asset -> the module defining it (``<package>.defs.<file>``), from the template."""
     files = render_project(package=package, template=template, project_name=package)
@@ -177,9 +188,20 @@ def starter_asset_modules(package: str, template: str) -> dict[str, str]:
 
 
 def render_project(
-    *, package: str, template: str, project_name: str, dagster_port: int = 3000
+    *,
+    package: str,
+    template: str,
+    project_name: str,
+    dagster_port: int = 3000,
+    extra_layers: Sequence[str] = (),
+    extra_context: Mapping[str, Any] | None = None,
 ) -> dict[PurePosixPath, str]:
     """Relative path -> content of every file of the new project; writes nothing.
+
+    ``extra_layers`` are further template folders (relative to ``daglab/_templates``) rendered
+    after the template's own, with ``extra_context`` added to the variables: how
+    ``daglab module new`` adds its addons. ``pyproject.toml.j2`` takes ``dependencies`` (more
+    requirements) and ``tool_tables`` (TOML text appended at the end) from that context.
 
     Raises :class:`ValidationError` for an unknown template, an invalid or reserved package
     name, an empty project name or a port outside 1-65535.
@@ -218,22 +240,26 @@ def render_project(
         "config_class": spec.config_class,
         "config_asset": spec.config_asset,
         "test_config": spec.test_config,
+        "dependencies": [],
+        "tool_tables": "",
+        **(extra_context or {}),
     }
     from daglab._render import render  # defer: jinja2 loads only when rendering
 
+    layers = [f"{TEMPLATE_ROOT}/{COMMON_LAYER}", f"{TEMPLATE_ROOT}/{template}", *extra_layers]
     return {
-        relative: render(name, **context) for name, relative in _template_files(template, package)
+        relative: render(name, **context) for name, relative in _template_files(layers, package)
     }
 
 
-def _template_files(template: str, package: str) -> list[tuple[str, PurePosixPath]]:
-    """(template name, output path) for the common layer, then the template's own files."""
+def _template_files(layers: Sequence[str], package: str) -> list[tuple[str, PurePosixPath]]:
+    """(template name, output path) for each layer's files, a later layer's file winning."""
     from daglab._render import environment  # defer: jinja2 loads only when rendering
 
     names = sorted(environment().list_templates(extensions=["j2"]))
     found: dict[PurePosixPath, str] = {}
-    for layer in (COMMON_LAYER, template):
-        prefix = f"{TEMPLATE_ROOT}/{layer}/"
+    for layer in layers:
+        prefix = f"{layer.strip('/')}/"
         for name in names:
             if not name.startswith(prefix):
                 continue
