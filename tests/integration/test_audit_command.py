@@ -1,11 +1,13 @@
-"""`daglab audit` on a real workspace: `create-dagster workspace` with three projects from
-`create-dagster project`, copied per test, one planted problem each. Every failing check exits 7
-and names itself and its fix; the clean workspace passes; a password never shows."""
+"""`daglab audit` on a real workspace: `create-dagster workspace` with three projects (alpha and
+beta from `daglab module new`, gamma from `create-dagster project`), copied per test, one planted
+problem each. Every failing check exits 7 and names itself and its fix; the clean workspace
+passes; a password never shows."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,8 +32,8 @@ Cli = Callable[..., Result]
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real workspace, made once: `create-dagster workspace` and three `create-dagster
-    project`s inside it (registered in its dg.toml by create-dagster itself)."""
+    """A real workspace, made once: `create-dagster workspace`, two `daglab module new` and a
+    `create-dagster project` inside it (each registered in its dg.toml by its maker)."""
     base = tmp_path_factory.mktemp("audit-template")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     create = [str(BIN / "create-dagster")]
@@ -40,14 +42,20 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True, check=True, timeout=120,
     )  # fmt: skip
     ws = base / "ws"
-    for name in PROJECTS:
-        subprocess.run(
-            [*create, "project", f"projects/{name}", "--no-uv-sync"], cwd=ws, env=env,
-            input="n\n", text=True, capture_output=True, check=True, timeout=120,
-        )  # fmt: skip
-        (ws / "projects" / name / "tests" / "test_definitions.py").write_text(
-            TEST_FILE.format(package=name)
-        )
+    for name, answers in (
+        ("alpha", ["--template", "minimal", "--addon", "postgres", "--addon", "schedule",
+                   "--cron", "0 6 * * *", "--timezone", "Europe/Berlin"]),
+        ("beta", ["--template", "minimal", "--addon", "none"]),
+    ):  # fmt: skip
+        made = run_daglab("module", "new", name, *answers, "--port", "auto", cwd=ws, env=env)
+        assert made.exit_code == 0, str(made)
+    subprocess.run(
+        [*create, "project", "projects/gamma", "--no-uv-sync"], cwd=ws, env=env,
+        input="n\n", text=True, capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    (ws / "projects" / "gamma" / "tests" / "test_definitions.py").write_text(
+        TEST_FILE.format(package="gamma")
+    )
     return ws
 
 
@@ -128,10 +136,11 @@ def test_registry_unregistered_project(cli: Cli, ws: Path) -> None:
 
 
 def test_registry_duplicate_location_names(cli: Cli, ws: Path) -> None:
-    for name in ("alpha", "beta"):
+    for name in ("beta", "gamma"):  # a module names its location already; gamma does not
         pyproject = ws / "projects" / name / "pyproject.toml"
+        text = re.sub(r'(?m)^code_location_name = ".*"\n', "", pyproject.read_text())
         pyproject.write_text(
-            pyproject.read_text().replace(
+            text.replace(
                 "[tool.dg.project]\n", '[tool.dg.project]\ncode_location_name = "shared"\n'
             )
         )
@@ -161,17 +170,16 @@ def test_registry_names_across_deploy_files(cli: Cli, ws: Path) -> None:
 
 
 def test_versions_dagster_pins_differ(cli: Cli, ws: Path) -> None:
-    pyproject = ws / "projects" / "beta" / "pyproject.toml"
+    table, report = audit(cli, ws)  # `dagster==X` (create-dagster) and `>=1.13,<2` agree on X
+    assert table.exit_code == 0, str(table)
+    check = next(c for c in report["checks"] if c["name"] == "versions:dagster")
+    assert check["status"] == "warn" and "Pin dagster==" in check["remediation"]
+    pyproject = ws / "projects" / "gamma" / "pyproject.toml"
     text = pyproject.read_text()
     pinned = next(line for line in text.splitlines() if line.strip().startswith('"dagster=='))
     pyproject.write_text(text.replace(pinned, '    "dagster>=1.10,<1.12",'))
     check = assert_fails(cli, ws, "versions:dagster", "Pin one Dagster version")
-    assert "dagster<1.12,>=1.10 in beta" in check["summary"]
-    pyproject.write_text(text.replace(pinned, '    "dagster>=1.13,<2",'))
-    table, report = audit(cli, ws)  # compatible, yet different: a warning
-    assert table.exit_code == 0, str(table)
-    check = next(c for c in report["checks"] if c["name"] == "versions:dagster")
-    assert check["status"] == "warn" and "Pin dagster==" in check["remediation"]
+    assert "dagster<1.12,>=1.10 in gamma" in check["summary"]
 
 
 def test_versions_python_of_dockerfile_and_ci(cli: Cli, ws: Path) -> None:

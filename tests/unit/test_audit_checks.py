@@ -111,3 +111,17 @@ def test_dagster_pins_that_can_agree() -> None:
     assert common_dagster(["<2,>=1.13", ">=1.12"]) == "1.13"
     assert common_dagster(["==1.13.27", "<1.12,>=1.10"]) is None
     assert common_dagster(["==1.13.27", "==1.12.0"]) is None
+
+
+def test_a_plain_cron_is_checked_without_importing_dagster() -> None:
+    """Reading a module's stored answers (template currency, on audit's static path) checks its
+    cron; the usual ones need no Dagster, and none accepted that way is one Dagster refuses."""
+    from dagster._utils.schedules import is_valid_cron_string
+
+    from daglab._modules.render import _plain_cron
+
+    plain = ["0 6 * * *", "*/15 8-18 * * 1-5", "0,30 * * * *", "1-5/2 * * * 7", "0 0 29 2 *"]
+    for cron in plain:
+        assert _plain_cron(cron) and is_valid_cron_string(cron), cron
+    for cron in ["@daily", "0 6 * * MON", "0 0 30 2 *", "60 * * * *", "*/0 * * * *", "5-1 * * * *"]:
+        assert not _plain_cron(cron), cron
