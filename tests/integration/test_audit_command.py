@@ -357,3 +357,25 @@ def test_the_files_deploy_configure_writes_pass(cli: Cli, ws: Path) -> None:
         cli, ws, "registry:consistent:deploy/helm/values.yaml", "workspace's names"
     )
     assert check["data"]["unknown"] == ["beta-renamed"]
+
+
+def test_currency_of_generated_modules(cli: Cli, ws: Path) -> None:
+    """An edit is the user's (ok, counted); a base the current templates no longer render is
+    behind (a warning with `module update`); a module without its base cannot be told."""
+    starter = ws / "projects" / "beta" / "src" / "beta" / "defs" / "starter.py"
+    starter.write_text(starter.read_text() + "\n# the user's line\n")
+    base = ws / "projects" / "alpha" / ".daglab" / "module-base" / "files"
+    stored = base / "src" / "alpha" / "defs" / "starter.py.base"
+    stored.write_text(stored.read_text() + "\n# rendered by an older template\n")
+    table, report = audit(cli, ws)
+    assert table.exit_code == 0, str(table)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["currency:beta"]["status"] == "ok"
+    assert checks["currency:beta"]["data"]["modified"] == ["src/beta/defs/starter.py"]
+    assert checks["currency:alpha"]["status"] == "warn"
+    assert "src/alpha/defs/starter.py" in checks["currency:alpha"]["summary"]
+    assert "daglab module update alpha --dry-run" in checks["currency:alpha"]["remediation"]
+    shutil.rmtree(ws / "projects" / "alpha" / ".daglab" / "module-base")
+    _, report = audit(cli, ws, "alpha")
+    check = next(c for c in report["checks"] if c["name"] == "currency:alpha")
+    assert check["status"] == "warn" and "module-base" in check["remediation"]
