@@ -28,7 +28,9 @@ def audit(
     ctx: typer.Context,
     names: Annotated[
         list[str] | None,
-        typer.Argument(help="Code locations to audit (default: all).", show_default=False),
+        typer.Argument(
+            help="Code locations to audit (default: all).", metavar="NAME", show_default=False
+        ),
     ] = None,
     load: Annotated[
         bool, typer.Option("--load", help="Also load each location in its own process.")
