@@ -379,3 +379,20 @@ def test_currency_of_generated_modules(cli: Cli, ws: Path) -> None:
     _, report = audit(cli, ws, "alpha")
     check = next(c for c in report["checks"] if c["name"] == "currency:alpha")
     assert check["status"] == "warn" and "module-base" in check["remediation"]
+
+
+def test_a_workspace_yaml_workspace(cli: Cli, ws: Path) -> None:
+    """Outside dg, workspace.yaml lists the same projects as python_module entries."""
+    (ws / "dg.toml").unlink()
+    entries = "".join(
+        f"  - python_module:\n      module_name: {name}.definitions\n"
+        f"      working_directory: projects/{name}/src\n      location_name: {name}\n"
+        for name in PROJECTS
+    )
+    (ws / "workspace.yaml").write_text("load_from:\n" + entries)
+    table, report = audit(cli, ws)
+    assert table.exit_code == 0, str(table)
+    names = {c["name"]: c["status"] for c in report["checks"]}
+    assert names["structure:alpha"] == names["structure:gamma"] == "ok"
+    (ws / "projects" / "gamma" / "src" / "gamma" / "definitions.py").unlink()
+    assert_fails(cli, ws, "structure:gamma", "defining `defs = dg.Definitions(")
