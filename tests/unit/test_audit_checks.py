@@ -44,9 +44,14 @@ def test_find_passwords_redacts_and_skips_placeholders() -> None:
         "e: postgresql://app:%(pw)s@db\n"
         "# e.g. postgresql://user:password@host/db or mysql://root:***@h or x://u:xxx@h\n"
     )
+    text += "f: mysql://root:p@ss-w0rd@db:3306/x\n"
     found = find_passwords(text)
-    assert found == [(1, "postgresql://app:***@"), (5, "redis://:***@")]
-    assert "hunter2" not in repr(found) and "s3cr3t" not in repr(found)
+    assert found == [(1, "postgresql://app:***@"), (5, "redis://:***@"), (8, "mysql://root:***@")]
+    assert (
+        "hunter2" not in repr(found)
+        and "s3cr3t" not in repr(found)
+        and "ss-w0rd" not in repr(found)
+    )
 
 
 def test_schedules_without_timezone() -> None:

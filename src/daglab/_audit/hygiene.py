@@ -11,8 +11,9 @@ from pathlib import Path
 from daglab._audit.context import AuditContext, fail, ok, read_text
 from daglab._report import Check
 
-#: ``scheme://user:password@host``; the password is group 2.
-_URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s/?#@:'\"]*:)([^\s/?#@'\"]+)@", re.I)
+#: ``scheme://user:password@host``; the password is group 2 (up to the authority's last ``@``:
+#: an unescaped ``@`` in a password is common, and the host follows the last one).
+_URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s/?#@:'\"]*:)([^\s/?#'\"]+)@", re.I)
 #: A password part that names a value instead of holding one: ``${PG_PASSWORD}``, ``$PW``,
 #: ``{password}`` (a format string), ``<password>``, ``%(pw)s``, ``***``, and the words an
 #: example URL in a comment or a README-like docstring uses (``user:password@host``).
