@@ -106,6 +106,21 @@ def test_clean_workspace_passes(cli: Cli, ws: Path) -> None:
     assert "No critical problems." in table.stdout
 
 
+@pytest.mark.parametrize("kind", ["standard", "ml"])
+def test_every_template_passes_as_generated(cli: Cli, ws: Path, kind: str) -> None:
+    """What `module new` makes, with no addon and with all of them, passes the audit as is."""
+    every = ["--addon", "postgres", "--addon", "mysql", "--addon", "schedule"]
+    timing = ["--cron", "0 6 * * *", "--timezone", "UTC"]
+    for name, addons in (("plain", ["--addon", "none"]), ("full", [*every, *timing])):
+        made = cli(
+            "module", "new", f"{kind}_{name}", "--template", kind, *addons, "--port", "auto", cwd=ws
+        )
+        assert made.exit_code == 0, str(made)
+    table, report = audit(cli, ws)
+    assert table.exit_code == 0, str(table)
+    assert not failed(report), failed(report)
+
+
 def test_structure_missing_definitions(cli: Cli, ws: Path) -> None:
     (ws / "projects" / "beta" / "src" / "beta" / "definitions.py").unlink()
     check = assert_fails(cli, ws, "structure:beta", "defining `defs = dg.Definitions(")
