@@ -237,7 +237,7 @@ def test_restore_lists_and_brings_back_a_backup(ws: Path) -> None:
     restored = daglab("restore", name, cwd=ws)
     assert restored.exit_code == 0, str(restored)
     assert (ws / "dg.toml").read_bytes() == original
-    assert daglab("restore", "no-such-backup", cwd=ws).exit_code == 2
+    assert daglab("restore", "no-such-backup", cwd=ws).exit_code == 7
 
 
 def test_validate_load_reports_the_broken_location(ws: Path) -> None:

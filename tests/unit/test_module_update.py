@@ -104,7 +104,7 @@ def test_update_all_and_by_name_in_a_workspace(cli, tmp_path: Path) -> None:
     one = cli("module", "update", "beta", cwd=root / "projects" / "alpha")
     assert one.exit_code == 0 and "beta" in one.stdout
     missing = cli("module", "update", "gamma", cwd=root)
-    assert missing.exit_code == 2 and "alpha, beta" in missing.stderr
+    assert missing.exit_code == 7 and "alpha, beta" in missing.stderr
 
 
 def test_not_a_module(cli, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ def _is_module(folder: Path) -> bool:
 def find_modules(
     cwd: Path, name: str | None, *, all_modules: bool = False, workspace: Path | None = None
 ) -> list[Path]:
-    """The module folders meant; UsageError (exit 2) when none is found."""
+    """The module folders meant: exit 2 when nothing names one, exit 7 for an unknown name."""
     from daglab._modules import workspace as ws_lib
     from daglab._modules.meta import read_module_meta
 
@@ -51,7 +51,7 @@ def find_modules(
         if candidate.name == name or (meta is not None and meta.name == name):
             return [candidate]
     known = ", ".join(sorted(c.name for c in candidates)) or "none"
-    raise UsageError(
+    raise ValidationError(
         f"no module named {name!r} here (modules: {known})",
         remediation="Give a module's name or folder, or --all.",
     )

@@ -313,7 +313,7 @@ def _managed_block(parsed: Parsed, name: str) -> _markers.Block:
         )
     if block is None:
         known = [loc.name for loc in ws.locations]
-        raise UsageError(
+        raise ValidationError(
             f"{ws.file.name} has no location named {name!r}{did_you_mean(name, known)}",
             remediation="Run `daglab workspace list` to see the names.",
             name=name,
@@ -357,7 +357,7 @@ def known_location(ws: Workspace, name: str) -> Location:
     location = ws.location(name)
     if location is None:
         known = [loc.name for loc in ws.locations]
-        raise UsageError(
+        raise ValidationError(
             f"{ws.file.name} has no location named {name!r}{did_you_mean(name, known)}",
             remediation="Run `daglab workspace list` to see the names.",
         )

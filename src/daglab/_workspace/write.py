@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from daglab._errors import DaglabError, UsageError, ValidationError
+from daglab._errors import DaglabError, ValidationError
 from daglab._fs import atomic_write, file_lock
 from daglab._workspace.model import Change, Workspace, parse
 
@@ -116,7 +116,7 @@ def restore(ws: Workspace, name: str, *, dry_run: bool = False) -> Change:
     if chosen is None:
         from daglab._errors import did_you_mean
 
-        raise UsageError(
+        raise ValidationError(
             f"no backup named {name!r} for {ws.file.name}{did_you_mean(name, known)}",
             remediation="Run `daglab workspace restore` without an argument to list them.",
         )
