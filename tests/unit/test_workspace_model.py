@@ -184,7 +184,7 @@ def test_restore_brings_a_backup_back(dg_ws: Path) -> None:
     restored = restore(load_workspace(dg_ws), change.backup.name)
     assert restored.changed
     assert (dg_ws / "dg.toml").read_bytes() == original
-    with pytest.raises(UsageError):
+    with pytest.raises(ValidationError):
         restore(load_workspace(dg_ws), "../../dg.toml")
 
 
