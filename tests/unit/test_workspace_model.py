@@ -126,7 +126,7 @@ def test_remove_restores_bytes_and_refuses_hand_written(dg_ws: Path) -> None:
     with pytest.raises(ConflictError) as refused:
         remove_location(load_workspace(dg_ws), "alpha")
     assert refused.value.exit_code == 8
-    with pytest.raises(UsageError, match="did you mean alpha"):
+    with pytest.raises(ValidationError, match="did you mean alpha"):
         remove_location(load_workspace(dg_ws), "alpah")
     assert (dg_ws / "dg.toml").read_bytes() == original
 
