@@ -173,3 +173,18 @@ def test_public_surface_is_deliberate() -> None:
         assert getattr(daglab, name) is not None
     with pytest.raises(AttributeError):
         _ = daglab.not_a_thing  # type: ignore[attr-defined]
+
+
+def test_only_the_named_command_is_built() -> None:
+    """Typer builds every command's parameters before parsing; a run builds only its own."""
+    from daglab._cli import _app
+
+    assert _app._command_name(["--log-level", "DEBUG", "workspace", "list"]) == "workspace"
+    assert _app._command_name(["--json"]) is None
+    narrowed = _app._narrowed("workspace")
+    assert [g.name for g in narrowed.registered_groups] == ["workspace"]
+    assert narrowed.registered_commands == []
+    assert [c.callback.__name__ for c in _app._narrowed("doctor").registered_commands if c.callback]
+    # The app itself is untouched, and an unknown name gets all of it (for the suggestions).
+    assert _app._narrowed("nosuch") is _app.app
+    assert len(_app.app.registered_groups) > 1 and len(_app.app.registered_commands) > 1

@@ -149,6 +149,42 @@ def _hoist_global_options(args: list[str]) -> list[str]:
     return hoisted + rest
 
 
+def _command_name(args: list[str]) -> str | None:
+    """The command or group ``args`` name (the first word that is not a global option)."""
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--log-level":
+            index += 2
+            continue
+        if not arg.startswith("-"):
+            return arg
+        index += 1
+    return None
+
+
+def _narrowed(name: str | None) -> typer.Typer:
+    """The app with only the command or group ``name``: Typer builds every command's parameters
+    before parsing, about a third of a short command's time. Anything else (no name, an unknown
+    one, which wants the full list for its suggestions) gets the whole app."""
+    import copy
+
+    from typer.main import get_command_name
+
+    def named(info: typer.models.CommandInfo) -> str:
+        callback = info.callback
+        return info.name or (get_command_name(callback.__name__) if callback else "")
+
+    commands = [c for c in app.registered_commands if named(c) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    narrowed = copy.copy(app)
+    narrowed.registered_commands = commands
+    narrowed.registered_groups = groups
+    return narrowed
+
+
 def run(args: list[str]) -> int:
     """Run the CLI for ``args``; return the exit code. Every error is reported here, once."""
     from daglab._cli import _helpcache
@@ -156,7 +192,8 @@ def run(args: list[str]) -> int:
 
     args = _hoist_global_options(args)
     state = CliState(json_output="--json" in args)
-    command = typer.main.get_command(app)
+    help_request = _helpcache.is_help_request(args)
+    command = typer.main.get_command(app if help_request else _narrowed(_command_name(args)))
 
     def invoke() -> int:
         # Standalone mode lets Typer render its own usage errors (exit 2) and help; anything
@@ -168,7 +205,7 @@ def run(args: list[str]) -> int:
         return 0
 
     try:
-        if _helpcache.is_help_request(args):
+        if help_request:
             return _helpcache.render_and_store(args, invoke)
         return invoke()
     except BaseException as exc:
