@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,7 +124,7 @@ def graphql(
     return body
 
 
-def _free_port(host: str) -> int:
+def _free_port(host: str = HOST) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
@@ -304,28 +304,34 @@ def run_dagster_dev(
     project_dir: Path = PROJECT_DIR,
     may_fail: frozenset[str] = frozenset(),
     env: dict[str, str] | None = None,
+    command: Callable[[str, int], list[str]] | None = None,
 ) -> Iterator[DagsterServer]:
     """Start ``dagster dev -w workspace.yaml`` in ``project_dir`` (the sample project by
-    default), yield once every location is loaded (or failed, for ``may_fail``), then stop it."""
+    default), yield once every location is loaded (or failed, for ``may_fail``), then stop it.
+    ``command(host, port)`` starts another server instead (``dg dev``, for instance)."""
     dagster_home = base_dir / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
     _write_dagster_yaml(dagster_home)
     log_path = base_dir / "dagster_dev.log"
     port = _free_port(host)
-    command = [
-        sys.executable,
-        "-c",
-        _EXEC_DAGSTER_DEV,
-        "-h",
-        host,
-        "-p",
-        str(port),
-        "-w",
-        str(project_dir / "workspace.yaml"),
-    ]
+    argv = (
+        command(host, port)
+        if command is not None
+        else [
+            sys.executable,
+            "-c",
+            _EXEC_DAGSTER_DEV,
+            "-h",
+            host,
+            "-p",
+            str(port),
+            "-w",
+            str(project_dir / "workspace.yaml"),
+        ]
+    )
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
-            command,
+            argv,
             cwd=project_dir,
             env={**_child_env(dagster_home), **(env or {})},
             stdin=subprocess.DEVNULL,

@@ -30,7 +30,7 @@ import pytest
 
 from daglab._modules import module_currency, read_module_meta
 from tests.conftest import Result, run_daglab
-from tests.dagster_server import run_dagster_dev
+from tests.dagster_server import _free_port, run_dagster_dev
 
 pytestmark = pytest.mark.slow
 
@@ -42,13 +42,6 @@ ALPHA_FLAGS = (
     "--cron", CRON, "--timezone", TIMEZONE, "--port", "auto",
 )  # fmt: skip
 BETA_FLAGS = ("--template", "minimal", "--addon", "mysql", "--port", "auto")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None, **kw: object) -> Result:
@@ -338,53 +331,17 @@ def test_dg_dev_loads_every_location(
     workspace: Workspace, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """`dg dev --use-active-venv` in the workspace serves the modules with the dg project."""
-    from tests.dagster_server import (
-        DagsterServer,
-        _locations_loaded,
-        _wait_until_ready,
-        graphql,
-        stop_process_group,
-    )
+    from tests.dagster_server import WORKSPACE_QUERY, _locations_loaded, graphql
 
+    def dg_dev(host: str, port: int) -> list[str]:
+        return [str(BIN / "dg"), "dev", "--use-active-venv", "--host", host, "-p", str(port)]
+
+    env = {"VIRTUAL_ENV": sys.prefix, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     base = tmp_path_factory.mktemp("dg_dev")
-    home = base / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "DAGSTER_DISABLE_TELEMETRY": "1",
-        "VIRTUAL_ENV": sys.prefix,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    log_path = base / "dg_dev.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [str(BIN / "dg"), "dev", "--use-active-venv", "-p", str(port)],
-            cwd=workspace.root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    server = DagsterServer(
-        url, f"{url}/graphql", port, "127.0.0.1", home, proc.pid, log_path, workspace.root
-    )
-    try:
-        try:
-            _wait_until_ready(proc, server)
-        except (RuntimeError, TimeoutError) as exc:
-            pytest.fail(f"{exc}\n{log_path.read_text(errors='replace')[-3000:]}", pytrace=False)
-        from tests.dagster_server import WORKSPACE_QUERY
-
+    with run_dagster_dev(base, project_dir=workspace.root, env=env, command=dg_dev) as server:
         ready, states = _locations_loaded(graphql(server, WORKSPACE_QUERY))
         assert ready, states
         assert {"alpha", "beta", "gamma"} <= {s.split("=")[0] for s in states.split(", ")}
-    finally:
-        stop_process_group(proc)
 
 
 def test_new_again_changes_nothing(workspace: Workspace) -> None:

@@ -25,7 +25,7 @@ import psutil
 import pytest
 
 from tests.conftest import Result, run_daglab
-from tests.dagster_server import run_dagster_dev, stop_process_group
+from tests.dagster_server import _free_port, run_dagster_dev, stop_process_group
 
 BIN = Path(sys.executable).parent
 
@@ -248,13 +248,6 @@ def test_validate_load_reports_the_broken_location(ws: Path) -> None:
     found = problems(result)
     assert [(p["code"], p["location"]) for p in found] == [("load-failed", "beta")]
     assert "beta is broken" in found[0]["message"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager
