@@ -27,19 +27,18 @@ def find(start: Path, explicit: Path | None = None) -> Workspace | None:
 
 
 def module_folders(workspace: Workspace | None, *, exclude: Path | None = None) -> list[Path]:
-    """Every registered project folder and every folder under ``projects/`` (it may be a
-    module nobody registered yet), ``exclude`` left out."""
+    """Every registered project folder and every project folder on disk in the workspace (it
+    may be a module nobody registered yet), ``exclude`` left out."""
     if workspace is None:
         return []
+    from daglab._workspace.projects import project_folders
+
     found: dict[Path, None] = {}
     for location in workspace.locations:
         if location.path is not None:
             found[location.path.resolve()] = None
-    projects = workspace.root / PROJECTS_DIR
-    if projects.is_dir():
-        for child in sorted(projects.iterdir()):
-            if child.is_dir() and (child / "pyproject.toml").is_file():
-                found[child.resolve()] = None
+    for folder in project_folders(workspace.root):
+        found[folder.resolve()] = None
     skip = exclude.resolve() if exclude is not None else None
     return [folder for folder in found if folder != skip]
 
