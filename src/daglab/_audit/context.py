@@ -73,29 +73,20 @@ class Module:
 
     @property
     def definitions_module(self) -> str | None:
-        """The module that holds the ``Definitions`` (dg's default: ``<root>.definitions``)."""
-        tool = self.pyproject.get("tool", {})
-        dg_project = tool.get("dg", {}).get("project", {})
-        for candidate in (
-            dg_project.get("code_location_target_module"),
-            tool.get("dagster", {}).get("module_name"),
-        ):
-            if isinstance(candidate, str) and candidate.strip():
-                return candidate.strip()
-        if dg_project.get("root_module"):
-            return f"{dg_project['root_module']}.definitions"
-        if self.location is not None and self.location.module:
-            return self.location.module
-        return None
+        """The module that holds the ``Definitions``: what the project serves, as the
+        workspace reads it (dg's default: ``<root>.definitions``), else the entry's module."""
+        from daglab._workspace.projects import project_code
+
+        code = project_code(self.path, self.pyproject)
+        if code is not None:
+            return code.module
+        return self.location.module if self.location is not None else None
 
     def package_dir(self) -> Path | None:
+        from daglab._project import _package_dir
+
         package = self.package
-        if package is None:
-            return None
-        for folder in (self.path / "src" / package, self.path / package):
-            if folder.is_dir():
-                return folder
-        return None
+        return None if package is None else _package_dir(self.path, package, None)
 
     def module_file(self, dotted: str) -> Path | None:
         """The file of ``dotted`` (a module or a package's ``__init__``) under src/ or the root."""

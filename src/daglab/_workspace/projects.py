@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from daglab import _project
 
@@ -36,9 +37,11 @@ class ProjectCode:
         return python if python.exists() else None
 
 
-def project_code(folder: Path) -> ProjectCode | None:
-    """The code a Dagster project at ``folder`` serves, or None when it is not a project."""
-    pyproject = _project._read_toml(folder / "pyproject.toml")
+def project_code(folder: Path, pyproject: dict[str, Any] | None = None) -> ProjectCode | None:
+    """The code a Dagster project at ``folder`` serves, or None when it is not a project
+    (``pyproject``: its pyproject.toml, when the caller has read it already)."""
+    if pyproject is None:
+        pyproject = _project._read_toml(folder / "pyproject.toml")
     if not pyproject:
         return None
     table = _project._dg_project_table(folder, pyproject)
